@@ -1,0 +1,142 @@
+"""Settings from the environment, checked once at start-up.
+
+Every problem raises ConfigError with one line naming the variable, so an
+operator sees exactly what to fix instead of a stack trace.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Mapping
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from bot.domain.marks import DEFAULT_REACTIONS, parse_reaction_setting
+
+DEFAULT_DATABASE_URL = "sqlite:///incidents.db"
+POSTMORTEM_LANGUAGES = ("en", "ja")
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: str
+    signing_secret: str | None
+    app_token: str | None
+    api_url: str | None
+    database_url: str
+    timezone: ZoneInfo
+    announce_channel: str | None
+    port: int
+    postmortem_language: str
+    reactions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_REACTIONS))
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.app_token is not None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], *, need_slack: bool = True) -> "Settings":
+        """Read and check every setting; `need_slack=False` for offline commands (export, migrate)."""
+        app_token = _optional(env, "SLACK_APP_TOKEN")
+        if app_token is not None and not app_token.startswith("xapp-"):
+            raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with 'xapp-'")
+        bot_token = _optional(env, "SLACK_BOT_TOKEN")
+        signing_secret = _optional(env, "SLACK_SIGNING_SECRET")
+        if need_slack:
+            if bot_token is None:
+                raise ConfigError("SLACK_BOT_TOKEN is not set (the bot token, 'xoxb-…', from OAuth & Permissions)")
+            if not bot_token.startswith("xoxb-"):
+                raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with 'xoxb-'")
+            # Socket Mode receives no signed HTTP requests, so only HTTP mode needs the secret.
+            if app_token is None and signing_secret is None:
+                raise ConfigError("SLACK_SIGNING_SECRET is not set (Basic Information → Signing Secret)")
+        return cls(
+            bot_token=bot_token or "",
+            signing_secret=signing_secret,
+            app_token=app_token,
+            api_url=_api_url(env),
+            database_url=_database_url(env),
+            timezone=_timezone(env),
+            announce_channel=_announce_channel(env),
+            port=_port(env),
+            postmortem_language=_language(env),
+            reactions=_reactions(env),
+        )
+
+
+def _optional(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _api_url(env: Mapping[str, str]) -> str | None:
+    value = _optional(env, "SLACK_API_URL")
+    if value is None:
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(f"SLACK_API_URL must be an http(s) URL such as https://slack.com/api/, got {value!r}")
+    # slack_sdk joins base_url and method name with no separator.
+    return value if value.endswith("/") else value + "/"
+
+
+def _database_url(env: Mapping[str, str]) -> str:
+    value = _optional(env, "DATABASE_URL") or DEFAULT_DATABASE_URL
+    # Heroku-style platforms hand out postgres://; we drive PostgreSQL with psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if value.startswith(prefix):
+            value = "postgresql+psycopg://" + value[len(prefix):]
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ConfigError(f"DATABASE_URL is not a database URL: {value!r}") from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(f"DATABASE_URL must be sqlite:/// or postgresql://, got {url.get_backend_name()!r}")
+    return value
+
+
+def _timezone(env: Mapping[str, str]) -> ZoneInfo:
+    name = _optional(env, "INCIDENT_TIMEZONE") or "UTC"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"INCIDENT_TIMEZONE must be an IANA time zone such as Asia/Tokyo, got {name!r}") from None
+
+
+def _announce_channel(env: Mapping[str, str]) -> str | None:
+    value = _optional(env, "INCIDENT_ANNOUNCE_CHANNEL")
+    if value is not None and not _CHANNEL_ID.match(value):
+        raise ConfigError(
+            f"INCIDENT_ANNOUNCE_CHANNEL must be a channel ID such as C0123ABCD (not a #name), got {value!r}"
+        )
+    return value
+
+
+def _port(env: Mapping[str, str]) -> int:
+    value = _optional(env, "PORT") or "3000"
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ConfigError(f"PORT must be a TCP port number from 1 to 65535, got {value!r}")
+    return int(value)
+
+
+def _language(env: Mapping[str, str]) -> str:
+    value = (_optional(env, "POSTMORTEM_LANGUAGE") or "en").lower()
+    if value not in POSTMORTEM_LANGUAGES:
+        raise ConfigError(f"POSTMORTEM_LANGUAGE must be one of {', '.join(POSTMORTEM_LANGUAGES)}, got {value!r}")
+    return value
+
+
+def _reactions(env: Mapping[str, str]) -> dict[str, str]:
+    try:
+        return parse_reaction_setting(env)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None

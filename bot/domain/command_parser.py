@@ -1,0 +1,262 @@
+"""`/incident …` text to a typed command, or a UsageError that says what is wrong.
+
+Parsing knows only the words; times are read later against the incident's
+time zone and clock (bot.domain.times), so this stays a pure function.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+SEVERITIES = ("P1", "P2", "P3", "P4")
+STATUSES = ("investigating", "identified", "monitoring", "resolved")
+ACTION_CLASSES = ("prevent", "process", "mitigate")
+TIME_MILESTONES = ("started", "detected", "identified", "mitigated", "resolve")
+MAX_TITLE = 200
+MAX_ROLE = 40
+
+# Slack sends mentions escaped when the command has "escape channels, users and links" on.
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_DUE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ROLE_NAME = re.compile(r"^[\w\- ]+$")
+
+
+class UsageError(ValueError):
+    """The text is not a command we understand; the message says why and how to write it."""
+
+
+@dataclass(frozen=True)
+class Start:
+    severity: str | None
+    title: str  # empty: open the declaration form
+
+
+@dataclass(frozen=True)
+class Status:
+    status: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Update:
+    text: str
+
+
+@dataclass(frozen=True)
+class Severity:
+    severity: str
+
+
+@dataclass(frozen=True)
+class Lead:
+    user_id: str
+
+
+@dataclass(frozen=True)
+class Role:
+    role: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class Note:
+    text: str
+
+
+@dataclass(frozen=True)
+class SetMilestone:
+    milestone: str  # started | detected | identified | mitigated | resolved
+    time_text: str | None  # None: now
+
+
+@dataclass(frozen=True)
+class Action:
+    text: str
+    owner_id: str | None
+    due_text: str | None
+    klass: str | None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    pass
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class ListOpen:
+    pass
+
+
+Command = Start | Status | Update | Severity | Lead | Role | Note | SetMilestone | Action | Timeline | Help | ListOpen
+
+USAGE = {
+    "start": "`/incident start [P1|P2|P3|P4] <title>` (no title opens a form)",
+    "status": "`/incident status investigating|identified|monitoring|resolved [message]`",
+    "update": "`/incident update <text>`",
+    "severity": "`/incident severity P1|P2|P3|P4`",
+    "lead": "`/incident lead @person`",
+    "role": "`/incident role <name> @person` (e.g. `role comms @ana`)",
+    "note": "`/incident note <text>`",
+    "started": "`/incident started <time>`",
+    "detected": "`/incident detected <time>`",
+    "identified": "`/incident identified [time]`",
+    "mitigated": "`/incident mitigated [time]`",
+    "resolve": "`/incident resolve [time]`",
+    "action": "`/incident action <text> [@owner] [due YYYY-MM-DD] [prevent|process|mitigate]`",
+    "timeline": "`/incident timeline`",
+    "list": "`/incident list`",
+    "help": "`/incident help`",
+}
+
+
+def parse(text: str) -> Command:
+    text = (text or "").strip()
+    if not text:
+        return Help()
+    word, _, rest = text.partition(" ")
+    word = word.lower()
+    rest = rest.strip()
+    parser = _PARSERS.get(word)
+    if parser is None:
+        raise UsageError(f"`{_quote(word)}` is not an /incident command. Try `/incident help`.")
+    return parser(word, rest)
+
+
+def _start(word: str, rest: str) -> Start:
+    first, _, remainder = rest.partition(" ")
+    severity = None
+    if first.upper() in SEVERITIES:
+        severity, rest = first.upper(), remainder.strip()
+    if len(rest) > MAX_TITLE:
+        raise UsageError(f"The title is {len(rest)} characters; keep it under {MAX_TITLE}. Use {USAGE['start']}.")
+    return Start(severity=severity, title=rest)
+
+
+def _status(word: str, rest: str) -> Status:
+    first, _, message = rest.partition(" ")
+    if first.lower() not in STATUSES:
+        raise UsageError(f"Status must be one of {', '.join(STATUSES)}. Use {USAGE['status']}.")
+    return Status(status=first.lower(), message=message.strip())
+
+
+def _update(word: str, rest: str) -> Update:
+    return Update(text=_required_text(word, rest))
+
+
+def _note(word: str, rest: str) -> Note:
+    return Note(text=_required_text(word, rest))
+
+
+def _severity(word: str, rest: str) -> Severity:
+    if rest.upper() not in SEVERITIES:
+        raise UsageError(f"Severity must be one of {', '.join(SEVERITIES)}. Use {USAGE['severity']}.")
+    return Severity(severity=rest.upper())
+
+
+def _lead(word: str, rest: str) -> Lead:
+    return Lead(user_id=_mention(rest, word))
+
+
+def _role(word: str, rest: str) -> Role:
+    name, _, person = rest.rpartition(" ")
+    name = name.strip().lower()
+    if not name or not _ROLE_NAME.match(name) or len(name) > MAX_ROLE:
+        raise UsageError(f"Give the role a short name and a person. Use {USAGE['role']}.")
+    if name in ("lead", "commander", "incident commander"):
+        raise UsageError(f"The commander is set with {USAGE['lead']}.")
+    return Role(role=name, user_id=_mention(person, word))
+
+
+def _milestone(word: str, rest: str) -> SetMilestone:
+    if not rest and word in ("started", "detected"):
+        raise UsageError(f"Say when. Use {USAGE[word]}, e.g. `/incident {word} 14:05`.")
+    milestone = "resolved" if word == "resolve" else word
+    return SetMilestone(milestone=milestone, time_text=rest or None)
+
+
+def _action(word: str, rest: str) -> Action:
+    words = rest.split()
+    owner = due = klass = None
+    kept: list[str] = []
+    i = 0
+    while i < len(words):
+        token = words[i]
+        if _MENTION.match(token):
+            if owner is not None:
+                raise UsageError(f"An action item has one owner. Use {USAGE['action']}.")
+            owner = _MENTION.match(token)[1]
+        elif token.lower() == "due" and i + 1 < len(words) and _DUE.match(words[i + 1]):
+            due = words[i + 1]
+            i += 1
+        elif token.lower() == "due" and _ends_the_item(words, i + 2):
+            # `due` near the end is meant as the due date, not as part of the text.
+            raise UsageError(f"`due {_quote(words[i + 1])}` is not a date; write due YYYY-MM-DD.")
+        elif token.lower() in ACTION_CLASSES and i == len(words) - 1:
+            klass = token.lower()
+        else:
+            kept.append(token)
+        i += 1
+    text = " ".join(kept)
+    if not text:
+        raise UsageError(f"Say what should be done. Use {USAGE['action']}.")
+    return Action(text=text, owner_id=owner, due_text=due, klass=klass)
+
+
+def _ends_the_item(words: list[str], start: int) -> bool:
+    """True when only an owner or a class word can follow position `start`."""
+    if start > len(words):
+        return False
+    return all(_MENTION.match(w) or w.lower() in ACTION_CLASSES for w in words[start:])
+
+
+def _no_arguments(command: Command):
+    def parse_bare(word: str, rest: str) -> Command:
+        if rest:
+            raise UsageError(f"{USAGE[word]} takes no arguments.")
+        return command
+
+    return parse_bare
+
+
+def _required_text(word: str, rest: str) -> str:
+    if not rest:
+        raise UsageError(f"Say what to record. Use {USAGE[word]}.")
+    return rest
+
+
+def _mention(text: str, word: str) -> str:
+    match = _MENTION.match(text.strip())
+    if match is None:
+        raise UsageError(
+            f"Mention the person with @ so Slack sends who they are. Use {USAGE[word]}."
+        )
+    return match[1]
+
+
+def _quote(text: str) -> str:
+    """Echo user input in a reply without letting it break out of inline code."""
+    return text.replace("`", "'")[:40]
+
+
+_PARSERS = {
+    "start": _start,
+    "declare": _start,
+    "status": _status,
+    "update": _update,
+    "note": _note,
+    "severity": _severity,
+    "sev": _severity,
+    "lead": _lead,
+    "role": _role,
+    "action": _action,
+    "timeline": _no_arguments(Timeline()),
+    "help": _no_arguments(Help()),
+    "list": _no_arguments(ListOpen()),
+    **{word: _milestone for word in TIME_MILESTONES},
+}

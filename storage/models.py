@@ -1,0 +1,189 @@
+"""The tables. Times are stored in UTC and always come back timezone-aware."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names, so migrations can refer to them on every backend.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, also on SQLite, which keeps no zone."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware UTC time")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    impact: Mapped[str | None] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    is_private: Mapped[bool] = mapped_column(Boolean, default=False)
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    declared_by: Mapped[str] = mapped_column(String(32))
+    declared_at: Mapped[datetime]
+    # Where /incident start was typed, to answer there if the channel cannot be made.
+    origin_channel_id: Mapped[str | None] = mapped_column(String(32))
+    # One incident per channel: the database refuses a second one.
+    channel_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    channel_name: Mapped[str | None] = mapped_column(String(80))
+    header_ts: Mapped[str | None] = mapped_column(String(32))
+    commander_id: Mapped[str | None] = mapped_column(String(32))
+    # What went wrong setting the incident up in Slack, for the declarer and operators.
+    setup_error: Mapped[str | None] = mapped_column(Text)
+    reopened_at: Mapped[datetime | None]
+    postmortem_posted_at: Mapped[datetime | None]
+
+    entries: Mapped[list[TimelineEntry]] = relationship(back_populates="incident", cascade="all, delete-orphan")
+    roles: Mapped[list[RoleAssignment]] = relationship(cascade="all, delete-orphan")
+    action_items: Mapped[list[ActionItem]] = relationship(cascade="all, delete-orphan", order_by="ActionItem.id")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "resolved"
+
+
+class TimelineEntry(Base):
+    """One thing said or done in the incident: a channel message or a bot-recorded action."""
+
+    __tablename__ = "timeline_entries"
+    # One entry per Slack message, whatever Slack delivers twice.
+    __table_args__ = (UniqueConstraint("channel_id", "ts"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    # Slack message identity; both NULL for entries the bot recorded from a command.
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    author_id: Mapped[str | None] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text, default="")
+    files: Mapped[list[str] | None] = mapped_column(JSON)
+    # What a bot-recorded entry changed (e.g. {"from": "P2", "to": "P1"}), so a
+    # postmortem can say it in its own language.
+    data: Mapped[dict | None] = mapped_column(JSON)
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    # ts of the newest edit applied, so an older edit arriving late does not win.
+    edited_ts: Mapped[str | None] = mapped_column(String(32))
+    # Deleted messages stay as tombstones so a late copy of the message cannot bring them back.
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    recorded_at: Mapped[datetime]
+
+    incident: Mapped[Incident] = relationship(back_populates="entries")
+
+
+class ReactionMark(Base):
+    """An emoji reaction that marks a message; keyed by the message so it can arrive first."""
+
+    __tablename__ = "reaction_marks"
+    __table_args__ = (UniqueConstraint("channel_id", "message_ts", "emoji", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    message_ts: Mapped[str] = mapped_column(String(32))
+    emoji: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[str] = mapped_column(String(32))
+    mark: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean)
+    # event_ts of the newest add/remove applied: a late, older event does not undo a newer one.
+    event_ts: Mapped[str] = mapped_column(String(32))
+    marked_at: Mapped[datetime]
+
+
+class MilestoneClaim(Base):
+    """A milestone time set by a command or implied by a status change."""
+
+    __tablename__ = "milestone_claims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    milestone: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(16))
+    set_by: Mapped[str | None] = mapped_column(String(32))
+    recorded_at: Mapped[datetime]
+
+
+class RoleAssignment(Base):
+    __tablename__ = "incident_roles"
+    __table_args__ = (UniqueConstraint("incident_id", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[str] = mapped_column(String(32))
+
+
+class ActionItem(Base):
+    __tablename__ = "action_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[str | None] = mapped_column(String(32))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    klass: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class Person(Base):
+    """Names Slack told us, so exports and postmortems read as names, not IDs."""
+
+    __tablename__ = "people"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+Index("ix_timeline_entries_incident_occurred", TimelineEntry.incident_id, TimelineEntry.occurred_at)
