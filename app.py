@@ -1,0 +1,81 @@
+"""Entry point: `python app.py` serves the bot; `python app.py migrate|export …` are operator tools."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from slack_bolt import App
+
+from bot.config import ConfigError, Settings
+from bot.listeners import register_listeners
+from bot.services import Services
+from bot.slack_client import make_client
+from storage.db import Database
+from storage.migrate import upgrade
+
+log = logging.getLogger("incident-bot")
+
+
+def build_app(settings: Settings, database: Database | None = None) -> App:
+    """The Bolt app with every listener, talking to Slack at settings.api_url."""
+    database = database or Database(settings.database_url)
+    app = App(
+        client=make_client(settings.bot_token, settings.api_url),
+        signing_secret=settings.signing_secret or "unused-in-socket-mode",
+        # Ack only after the listener has committed its work (see bot/listeners/events.py);
+        # slow Slack calls run afterwards as lazy listeners.
+        process_before_response=True,
+        # auth.test at start-up would make a missing network look like a config error.
+        token_verification_enabled=False,
+    )
+    register_listeners(app, Services(settings, database))
+    return app
+
+
+def main(argv: list[str]) -> int:
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    command = argv[1] if len(argv) > 1 else "serve"
+    try:
+        settings = Settings.from_env(os.environ, need_slack=command == "serve")
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    if command == "migrate":
+        upgrade(Database(settings.database_url).engine)
+        print("database schema is up to date")
+        return 0
+    if command == "export":
+        from bot.cli import export
+
+        return export(argv[2:], settings)
+    if command != "serve":
+        print(f"unknown command {command!r}; use: python app.py [serve|migrate|export <incident> --format md|json]", file=sys.stderr)
+        return 2
+    return serve(settings)
+
+
+def serve(settings: Settings) -> int:
+    database = Database(settings.database_url)
+    upgrade(database.engine)
+    database.dispose()
+    mode = "Socket Mode" if settings.socket_mode else f"HTTP on port {settings.port} at /slack/events"
+    log.info("starting: %s · database %s · time zone %s", mode, _redacted(settings.database_url), settings.timezone.key)
+    from bot import server
+
+    if settings.socket_mode:
+        server.serve_socket_mode(build_app(settings), settings.app_token)
+    else:
+        server.serve_http(lambda: build_app(settings), settings.port)
+    return 0
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

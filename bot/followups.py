@@ -1,0 +1,110 @@
+"""The Slack side of a change, run after the request is acknowledged.
+
+Listeners put what must happen in Slack into `context["followups"]`; Bolt
+runs `run_followups` as a lazy listener once the ack is sent. Each step
+fails alone: a Slack error is logged with the incident and the call, and
+never undoes what is already recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import blocks, messages
+from bot.channel_setup import invite, set_up_channel
+from bot.domain import incidents
+from bot.domain.incidents import Change
+from bot.postmortem_delivery import deliver_postmortem
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OpenStartForm:
+    trigger_id: str
+    origin_channel: str
+    severity: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenForm:
+    """Open a modal for an incident (status or severity) from a header button."""
+
+    trigger_id: str
+    form: str  # blocks.STATUS_FORM | blocks.SEVERITY_FORM
+    incident_id: int
+
+
+@dataclass(frozen=True)
+class Ephemeral:
+    channel: str
+    user: str
+    text: str
+
+
+def run_followups(context, client: WebClient, respond, services: Services) -> None:
+    for followup in context.get("followups") or []:
+        try:
+            _run(followup, client, respond, services)
+        except Exception:
+            log.exception("follow-up %r failed", followup)
+
+
+def _run(followup, client: WebClient, respond, services: Services) -> None:
+    if isinstance(followup, Change):
+        apply_change(followup, client, respond, services)
+    elif isinstance(followup, OpenStartForm):
+        view = blocks.start_form(followup.origin_channel)
+        if followup.severity:
+            select = view["blocks"][1]["element"]
+            select["initial_option"] = next(o for o in select["options"] if o["value"] == followup.severity)
+        _call("views.open", client.views_open, trigger_id=followup.trigger_id, view=view)
+    elif isinstance(followup, OpenForm):
+        with services.db.session() as session:
+            incident = incidents.get_incident(session, followup.incident_id)
+            view = blocks.status_form(incident) if followup.form == blocks.STATUS_FORM else blocks.severity_form(incident)
+        _call("views.open", client.views_open, trigger_id=followup.trigger_id, view=view)
+    elif isinstance(followup, Ephemeral):
+        _call("chat.postEphemeral", client.chat_postEphemeral, channel=followup.channel, user=followup.user, text=followup.text)
+
+
+def apply_change(change: Change, client: WebClient, respond, services: Services) -> None:
+    settings = services.settings
+    if change.set_up_channel:
+        set_up_channel(change.incident_id, client, respond, services)
+    with services.db.session() as session:
+        incident = incidents.get_incident(session, change.incident_id)
+        milestones = incidents.milestones(session, incident)
+    if incident.channel_id is None:
+        return  # setup failed; the declarer was told, and nothing else can be shown yet
+    for user in change.invite:
+        invite(client, incident.channel_id, user, incident.id)
+    if change.post_in_channel:
+        _call("chat.postMessage", client.chat_postMessage, channel=incident.channel_id, text=messages.notice(change), incident=incident.id)
+    if change.refresh_header and incident.header_ts:
+        _call(
+            "chat.update",
+            client.chat_update,
+            channel=incident.channel_id,
+            ts=incident.header_ts,
+            text=blocks.header_text(incident),
+            blocks=blocks.header(incident, milestones, settings.timezone),
+            incident=incident.id,
+        )
+    if change.announce and settings.announce_channel and change.kind != "declared":
+        _call("chat.postMessage", client.chat_postMessage, channel=settings.announce_channel, text=messages.announcement(change, incident), incident=incident.id)
+    if change.post_postmortem:
+        deliver_postmortem(incident.id, client, services)
+
+
+def _call(method: str, function, incident: int | None = None, **kwargs) -> dict | None:
+    try:
+        return function(**kwargs).data
+    except SlackApiError as error:
+        log.warning("%s failed (incident %s): %s", method, incident, error.response.get("error"))
+        return None

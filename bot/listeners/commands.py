@@ -1,0 +1,110 @@
+"""`/incident …`: parse, change the incident in one unit of work, ack, then act in Slack."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+from bot import messages
+from bot.domain import command_parser as cp
+from bot.domain import incidents
+from bot.domain.incidents import Change, IncidentError
+from bot.domain.times import utcnow
+from bot.followups import OpenStartForm, run_followups
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+# Commands that act on the incident of the channel they are typed in.
+IN_INCIDENT = (cp.Status, cp.Update, cp.Severity, cp.Lead, cp.Role, cp.Note, cp.SetMilestone, cp.Action, cp.Timeline)
+
+
+def register(app) -> None:
+    app.command("/incident")(ack=handle_incident_command, lazy=[run_followups])
+
+
+@dataclass
+class Outcome:
+    text: str
+    followups: list = field(default_factory=list)
+
+
+def handle_incident_command(ack, command: dict, context, services: Services) -> None:
+    outcome = answer(command, services)
+    context["followups"] = outcome.followups
+    ack(response_type="ephemeral", text=outcome.text)
+
+
+def answer(command: dict, services: Services) -> Outcome:
+    try:
+        parsed = cp.parse(command.get("text", ""))
+    except cp.UsageError as error:
+        return Outcome(f":warning: {error}")
+    try:
+        return _dispatch(parsed, command, services)
+    except IncidentError as error:
+        return Outcome(f":warning: {error}")
+    except Exception:
+        ref = uuid.uuid4().hex[:8]
+        log.exception(
+            "/incident failed (ref %s) user=%s channel=%s text=%r",
+            ref,
+            command.get("user_id"),
+            command.get("channel_id"),
+            command.get("text", "")[:200],
+        )
+        return Outcome(messages.INTERNAL_ERROR.format(ref=ref))
+
+
+def _dispatch(parsed: cp.Command, command: dict, services: Services) -> Outcome:
+    settings = services.settings
+    user, channel, now = command["user_id"], command.get("channel_id", ""), utcnow()
+    if isinstance(parsed, cp.Help):
+        return Outcome(messages.help_text())
+    if isinstance(parsed, cp.Start):
+        if not parsed.title:
+            return Outcome("", [OpenStartForm(trigger_id=command.get("trigger_id", ""), origin_channel=channel, severity=parsed.severity)])
+        with services.db.session() as session:
+            change = incidents.declare(
+                session,
+                title=parsed.title,
+                severity=parsed.severity or "P3",
+                declared_by=user,
+                now=now,
+                team_id=command.get("team_id"),
+                origin_channel_id=channel,
+            )
+        return Outcome(messages.reply(change), [change])
+    if isinstance(parsed, cp.ListOpen):
+        with services.db.session() as session:
+            return Outcome(messages.open_incidents_text(incidents.open_incidents(session), settings.timezone, now))
+
+    with services.db.session() as session:
+        incident = incidents.incident_for_channel(session, channel, for_update=True)
+        if incident is None:
+            return Outcome(messages.NOT_AN_INCIDENT_CHANNEL)
+        if isinstance(parsed, cp.Timeline):
+            return Outcome(messages.timeline_text(incident, incidents.timeline(session, incident), settings.timezone))
+        change = _change(session, incident, parsed, user, now, settings.timezone)
+    return Outcome(messages.reply(change), change.all())
+
+
+def _change(session, incident, parsed: cp.Command, user: str, now, tz) -> Change:
+    if isinstance(parsed, cp.Status):
+        return incidents.change_status(session, incident, parsed.status, parsed.message, user, now)
+    if isinstance(parsed, cp.Update):
+        return incidents.post_update(session, incident, parsed.text, user, now)
+    if isinstance(parsed, cp.Severity):
+        return incidents.change_severity(session, incident, parsed.severity, user, now)
+    if isinstance(parsed, cp.Lead):
+        return incidents.set_lead(session, incident, parsed.user_id, user, now)
+    if isinstance(parsed, cp.Role):
+        return incidents.set_role(session, incident, parsed.role, parsed.user_id, user, now)
+    if isinstance(parsed, cp.Note):
+        return incidents.add_note(session, incident, parsed.text, user, now)
+    if isinstance(parsed, cp.SetMilestone):
+        return incidents.set_milestone(session, incident, parsed.milestone, parsed.time_text, user, now, tz)
+    if isinstance(parsed, cp.Action):
+        return incidents.add_action(session, incident, parsed.text, parsed.owner_id, parsed.due_text, parsed.klass, user, now, tz)
+    raise AssertionError(f"unhandled command {parsed!r}")

@@ -1,0 +1,60 @@
+"""Post the postmortem draft in the incident channel: a summary message and the .md file."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.domain import incidents, postmortem_builder
+from bot.domain.times import utcnow
+from bot.postmortem import postmortem_filename, render_postmortem, render_summary
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+MAX_NAME_LOOKUPS = 100  # users.info is Tier 4; a huge incident should not stall the post
+
+
+def deliver_postmortem(incident_id: int, client: WebClient, services: Services) -> None:
+    settings = services.settings
+    with services.db.session() as session:
+        incident = incidents.get_incident(session, incident_id)
+        wanted = postmortem_builder.people_in(session, incident)
+        unknown = wanted - set(postmortem_builder.known_names(session, wanted))
+    names = look_up_names(client, sorted(unknown)[:MAX_NAME_LOOKUPS])
+    now = utcnow()
+    with services.db.session() as session:
+        postmortem_builder.remember_names(session, names, now)
+        incident = incidents.get_incident(session, incident_id)
+        data = postmortem_builder.build(session, incident, settings.timezone, now)
+    summary = render_summary(data, settings.postmortem_language)
+    document = render_postmortem(data, settings.postmortem_language)
+    try:
+        client.chat_postMessage(channel=incident.channel_id, text=summary)
+        client.files_upload_v2(
+            channel=incident.channel_id,
+            content=document.encode("utf-8"),
+            filename=postmortem_filename(data),
+            title=f"Postmortem draft: incident #{incident.id}",
+        )
+    except SlackApiError as error:
+        log.error("postmortem for incident %s could not be posted: %s", incident_id, error.response.get("error"))
+        return
+    with services.db.session() as session:
+        incidents.get_incident(session, incident_id).postmortem_posted_at = now
+
+
+def look_up_names(client: WebClient, user_ids: list[str]) -> dict[str, str]:
+    """users.info for each id; one that fails stays an id rather than stopping the postmortem."""
+    names: dict[str, str] = {}
+    for user_id in user_ids:
+        try:
+            user = client.users_info(user=user_id)["user"]
+        except SlackApiError as error:
+            log.info("users.info %s: %s", user_id, error.response.get("error"))
+            continue
+        profile = user.get("profile") or {}
+        names[user_id] = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name") or user_id
+    return names
