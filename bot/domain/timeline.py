@@ -36,12 +36,17 @@ class SlackMessage:
     edited_ts: str | None = None
 
 
-def _insert_ignoring_duplicates(session: Session, model, values: dict) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING on both backends; True when a row was added."""
+def insert_ignoring_duplicates(session: Session, model, values: dict) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING on both backends; True when a row was added.
+
+    Asks for the new row back rather than trusting rowcount, which psycopg reports as -1
+    for some of these statements.
+    """
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = session.execute(insert(model).values(**values).on_conflict_do_nothing())
-    return result.rowcount == 1
+    key = next(iter(model.__table__.primary_key.columns))
+    result = session.execute(insert(model).values(**values).on_conflict_do_nothing().returning(key))
+    return result.first() is not None
 
 
 def record_message(session: Session, message: SlackMessage, now: datetime) -> bool:
@@ -49,7 +54,7 @@ def record_message(session: Session, message: SlackMessage, now: datetime) -> bo
     incident = incident_for_channel(session, message.channel_id)
     if incident is None:
         return False
-    return _insert_ignoring_duplicates(session, TimelineEntry, _entry_values(incident, message, now))
+    return insert_ignoring_duplicates(session, TimelineEntry, _entry_values(incident, message, now))
 
 
 def edit_message(session: Session, message: SlackMessage, now: datetime) -> bool:
@@ -60,7 +65,7 @@ def edit_message(session: Session, message: SlackMessage, now: datetime) -> bool
     entry = _entry(session, message.channel_id, message.ts)
     if entry is None:
         # The edit arrived before the message itself: keep the edited text.
-        if _insert_ignoring_duplicates(session, TimelineEntry, _entry_values(incident, message, now)):
+        if insert_ignoring_duplicates(session, TimelineEntry, _entry_values(incident, message, now)):
             return True
         entry = _entry(session, message.channel_id, message.ts)
     if entry.deleted or not _newer(message.edited_ts, entry.edited_ts):
@@ -80,7 +85,7 @@ def delete_message(session: Session, channel_id: str, ts: str, now: datetime) ->
         # Deleted before we saw it: a tombstone keeps a late copy from appearing.
         tombstone = SlackMessage(channel_id=channel_id, ts=ts, user_id=None, text="")
         values = _entry_values(incident, tombstone, now) | {"deleted": True}
-        if _insert_ignoring_duplicates(session, TimelineEntry, values):
+        if insert_ignoring_duplicates(session, TimelineEntry, values):
             return True
         entry = _entry(session, channel_id, ts)
     if entry.deleted:
@@ -125,7 +130,7 @@ def apply_reaction(
         event_ts=event_ts,
         marked_at=now,
     )
-    if not _insert_ignoring_duplicates(session, ReactionMark, values):
+    if not insert_ignoring_duplicates(session, ReactionMark, values):
         existing = session.scalars(
             select(ReactionMark).where(
                 ReactionMark.channel_id == channel_id,
