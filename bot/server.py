@@ -6,17 +6,53 @@ import logging
 import os
 from typing import Callable
 
-from slack_bolt import App
+import json
+from urllib.parse import parse_qsl
+
+from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.request.internals import build_context
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 
 
+class FormSafeBoltRequest(BoltRequest):
+    """A BoltRequest that reads form bodies by their fields.
+
+    Bolt 1.30 takes any form body that merely contains the word "payload" for an
+    interactive payload, so `/incident note bad payload from the config service`
+    reached no listener (Slack showed the person a failure). A slash command is
+    form fields; only an interaction carries a `payload` field.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if self.mode == "http" and self.content_type == "application/x-www-form-urlencoded" and self.raw_body:
+            fields = dict(parse_qsl(self.raw_body, keep_blank_values=True))
+            body = json.loads(fields["payload"]) if "payload" in fields else fields
+            if body != self.body:
+                self.body = body
+                self.context = build_context(self.context, body)
+
+    def to_copyable(self) -> "FormSafeBoltRequest":
+        # Lazy listeners get a copy; it must read the body the same way.
+        return FormSafeBoltRequest(
+            body=self.raw_body, query=self.query, headers=self.headers, context=self.context.to_copyable(), mode=self.mode
+        )
+
+
+class _RequestHandler(SlackRequestHandler):
+    def dispatch(self, request) -> object:
+        return self.app.dispatch(
+            FormSafeBoltRequest(body=request.get_body(), query=request.query_string, headers=request.get_headers())
+        )
+
+
 def wsgi_app(app: App) -> Callable:
     """/slack/events for Slack, /healthz for load balancers, 404 for anything else."""
-    handler = SlackRequestHandler(app, path=EVENTS_PATH)
+    handler = _RequestHandler(app, path=EVENTS_PATH)
 
     def application(environ, start_response):
         if environ.get("PATH_INFO") == "/healthz":
