@@ -1,9 +1,10 @@
-"""Entry point: `python app.py` serves the bot; `python app.py migrate|export …` are operator tools."""
+"""Entry point: `python app.py` serves the bot; `python app.py clock|migrate|export …` are the other processes and tools."""
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 
 from slack_bolt import App
@@ -16,13 +17,17 @@ from storage.db import Database
 from storage.migrate import upgrade
 
 log = logging.getLogger("incident-bot")
+USAGE = "use: python app.py [serve|clock|migrate|export <incident> --format md|json]"
 
 
-def build_app(settings: Settings, database: Database | None = None) -> App:
+def build_app(settings: Settings, database: Database | None = None, services: Services | None = None) -> App:
     """The Bolt app with every listener, talking to Slack at settings.api_url."""
     database = database or Database(settings.database_url)
+    client = make_client(settings.bot_token, settings.api_url)
+    if services is None:
+        services = start_clock(settings, database, client, runs_jobs=settings.scheduler_mode == "embedded")
     app = App(
-        client=make_client(settings.bot_token, settings.api_url),
+        client=client,
         signing_secret=settings.signing_secret or "unused-in-socket-mode",
         # Ack only after the listener has committed its work (see bot/listeners/events.py);
         # slow Slack calls run afterwards as lazy listeners.
@@ -30,15 +35,30 @@ def build_app(settings: Settings, database: Database | None = None) -> App:
         # auth.test at start-up would make a missing network look like a config error.
         token_verification_enabled=False,
     )
-    register_listeners(app, Services(settings, database))
+    register_listeners(app, services)
     return app
+
+
+def start_clock(settings: Settings, database: Database, client, *, runs_jobs: bool, blocking: bool = False) -> Services:
+    """Services with a reminder clock; one that runs jobs also re-plans every reminder first."""
+    from bot import reminders
+    from bot.scheduling import Clock
+
+    clock = Clock(database.engine, runs_jobs=runs_jobs, blocking=blocking, poll_seconds=settings.clock_poll_seconds)
+    services = Services(settings, database, clock)
+    if runs_jobs:
+        reminders.install(services, client, clock)
+        clock.replan_soon()  # reminders missed or changed while no clock ran
+    if not blocking:
+        clock.start()
+    return services
 
 
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     command = argv[1] if len(argv) > 1 else "serve"
     try:
-        settings = Settings.from_env(os.environ, need_slack=command == "serve")
+        settings = Settings.from_env(os.environ, need_slack=command in ("serve", "clock"), need_signing=command == "serve")
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
@@ -50,8 +70,10 @@ def main(argv: list[str]) -> int:
         from bot.cli import export
 
         return export(argv[2:], settings)
+    if command == "clock":
+        return clock(settings)
     if command != "serve":
-        print(f"unknown command {command!r}; use: python app.py [serve|migrate|export <incident> --format md|json]", file=sys.stderr)
+        print(f"unknown command {command!r}; {USAGE}", file=sys.stderr)
         return 2
     return serve(settings)
 
@@ -61,7 +83,10 @@ def serve(settings: Settings) -> int:
     upgrade(database.engine)
     database.dispose()
     mode = "Socket Mode" if settings.socket_mode else f"HTTP on port {settings.port} at /slack/events"
-    log.info("starting: %s · database %s · time zone %s", mode, _redacted(settings.database_url), settings.timezone.key)
+    log.info(
+        "starting: %s · database %s · time zone %s · reminders %s",
+        mode, _redacted(settings.database_url), settings.timezone.key, settings.scheduler_mode,
+    )
     from bot import server
 
     if settings.socket_mode:
@@ -69,6 +94,25 @@ def serve(settings: Settings) -> int:
     else:
         server.serve_http(lambda: build_app(settings), settings.port)
     return 0
+
+
+def clock(settings: Settings) -> int:
+    """The reminder clock alone: the Procfile's `clock` process when web runs with SCHEDULER=external."""
+    database = Database(settings.database_url)
+    upgrade(database.engine)
+    log.info("starting the reminder clock · database %s · time zone %s", _redacted(settings.database_url), settings.timezone.key)
+    services = start_clock(settings, database, make_client(settings.bot_token, settings.api_url), runs_jobs=True, blocking=True)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        services.clock.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    return 0
+
+
+def _stop(*_args) -> None:
+    """SIGTERM (a platform restart) stops the clock the way Ctrl-C does."""
+    raise SystemExit(0)
 
 
 def _redacted(url: str) -> str:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain import times
+from bot.domain.durations import format_duration
+from bot.domain.rhythm import DECISIONS
 from bot.domain.command_parser import SEVERITIES, STATUSES
 from bot.domain.postmortem_data import MilestoneTime
 from bot.slack_format import plain, safe
-from storage.models import Incident
+from storage.models import ActionItem, Incident
 
 # Action and callback ids: the contract between these views and bot/listeners.
 UPDATE_STATUS = "incident_update_status"
@@ -17,6 +20,14 @@ RESOLVE = "incident_resolve"
 START_FORM = "incident_start"
 STATUS_FORM = "incident_status"
 SEVERITY_FORM = "incident_severity"
+UPDATE_FORM = "incident_update"
+# Reminder buttons (bot/reminders.py posts them, bot/listeners/actions.py answers them).
+NUDGE_UPDATE = "nudge_post_update"
+NUDGE_SNOOZE = "nudge_snooze"
+LEAD_ME = "lead_me"
+DECIDE = {decision: f"deadline_{decision}" for decision in DECISIONS}  # continue | rollback | stop
+ACTION_DONE = "action_item_done"
+ACTION_PUSH = "action_item_push"
 
 STATUS_EMOJI = {"investigating": ":mag:", "identified": ":bulb:", "monitoring": ":eyes:", "resolved": ":white_check_mark:"}
 SEVERITY_HELP = {
@@ -135,6 +146,82 @@ def severity_form(incident: Incident) -> dict:
     return _modal(SEVERITY_FORM, "Set severity", "Set", str(incident.id), [_select("severity", "Severity", options, initial=incident.severity)])
 
 
+def update_form(incident: Incident) -> dict:
+    return _modal(
+        UPDATE_FORM,
+        "Post an update",
+        "Post",
+        str(incident.id),
+        [_text_input("update", "Update for stakeholders", "What changed, what is next, when the next update is", multiline=True)],
+    )
+
+
+def nudge(incident: Incident, cadence: timedelta | None) -> tuple[str, list[dict]]:
+    """Ask for a status update when none was posted for the severity's cadence."""
+    who = f"<@{incident.commander_id}>" if incident.commander_id else f"<@{incident.declared_by}> (no commander yet)"
+    since = format_duration(cadence) if cadence else "a while"
+    text = (
+        f":alarm_clock: {who}: no status update for {since} on this {incident.severity} incident. "
+        "Post one so stakeholders know where things stand."
+    )
+    return text, [
+        _section(text),
+        _actions(
+            "nudge_actions",
+            _button("Post update", NUDGE_UPDATE, incident.id, style="primary"),
+            _button("Snooze 30 min", NUDGE_SNOOZE, incident.id),
+        ),
+    ]
+
+
+def lead_nudge(incident: Incident) -> tuple[str, list[dict]]:
+    text = f":wave: Nobody is leading incident #{incident.id} yet. Who will be incident commander?"
+    return text, [_section(text), _actions("lead_actions", _button("I'll lead", LEAD_ME, incident.id, style="primary"))]
+
+
+def decision_prompt(incident: Incident, tz: ZoneInfo, now: datetime, *, final: bool) -> tuple[str, list[dict]]:
+    """Ten minutes before and at the go/no-go deadline. The buttons name the deadline they decide."""
+    when = times.show(incident.deadline_at, tz)
+    what = f" Decide: {safe(incident.deadline_what, 500)}" if incident.deadline_what else ""
+    if final:
+        text = f":rotating_light: <!here> Go/no-go deadline reached ({when}).{what}"
+    else:
+        left = format_duration(incident.deadline_at - now)
+        text = f":hourglass_flowing_sand: Go/no-go deadline in {left} ({when}).{what}"
+    value = f"{incident.id}|{incident.deadline_at.isoformat()}"
+    buttons = [
+        _button(label, DECIDE[decision], incident.id, style="primary" if decision == "continue" else None, value=value)
+        for decision, label in DECISIONS.items()
+    ]
+    return text, [_section(text), _actions("decision_actions", *buttons)]
+
+
+def action_reminder(item: ActionItem, incident: Incident, tz: ZoneInfo, now: datetime) -> tuple[str, list[dict]]:
+    """The direct message an owner gets on the due day, and weekly while it is overdue."""
+    today = now.astimezone(tz).date()
+    late = (today - item.due_date).days
+    due = f"due today ({item.due_date.isoformat()})" if late <= 0 else f"overdue by {late} days (due {item.due_date.isoformat()})"
+    where = f"<#{incident.channel_id}>" if incident.channel_id else f"incident #{incident.id}"
+    text = f":clipboard: Action item #{item.id} from {where} ({safe(incident.title, 200)}) is {due}: {safe(item.text, 2000)}"
+    value = f"{item.id}|{item.due_date.isoformat()}"
+    return text, [
+        _section(text),
+        _actions(
+            "action_item_actions",
+            _button("Done", ACTION_DONE, item.id, style="primary", value=value),
+            _button("Push a week", ACTION_PUSH, item.id, value=value),
+        ),
+    ]
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _cut(text, 3000)}}
+
+
+def _actions(block_id: str, *elements: dict) -> dict:
+    return {"type": "actions", "block_id": block_id, "elements": list(elements)}
+
+
 def _modal(callback_id: str, title: str, submit: str, metadata: str, blocks: list[dict]) -> dict:
     return {
         "type": "modal",
@@ -178,8 +265,15 @@ def _select(block_id: str, label: str, options: list[tuple[str, str]], initial: 
     }
 
 
-def _button(text: str, action_id: str, incident_id: int, style: str | None = None, confirm: dict | None = None) -> dict:
-    button = {"type": "button", "text": {"type": "plain_text", "text": text}, "action_id": action_id, "value": str(incident_id)}
+def _button(
+    text: str, action_id: str, incident_id: int, style: str | None = None, confirm: dict | None = None, value: str | None = None
+) -> dict:
+    button = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text},
+        "action_id": action_id,
+        "value": value or str(incident_id),
+    }
     if style:
         button["style"] = style
     if confirm:

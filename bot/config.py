@@ -16,9 +16,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.domain.marks import DEFAULT_REACTIONS, parse_reaction_setting
+from bot.domain.rhythm import DEFAULT_LEAD_NUDGE_MINUTES, DEFAULT_NUDGE_MINUTES, DEFAULT_POSTMORTEM_DUE_DAYS, Rhythm
 
 DEFAULT_DATABASE_URL = "sqlite:///incidents.db"
 POSTMORTEM_LANGUAGES = ("en", "ja")
+# embedded: every web process also runs the reminder clock (one process is enough to run the bot);
+# external: reminders run only in `python app.py clock` (the Procfile's clock process).
+SCHEDULER_MODES = ("embedded", "external")
+DEFAULT_CLOCK_POLL_SECONDS = 5.0
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 
 
@@ -38,14 +43,18 @@ class Settings:
     port: int
     postmortem_language: str
     reactions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_REACTIONS))
+    rhythm: Rhythm = field(default_factory=lambda: Rhythm(dict(DEFAULT_NUDGE_MINUTES)))
+    scheduler_mode: str = "embedded"
+    clock_poll_seconds: float = DEFAULT_CLOCK_POLL_SECONDS
 
     @property
     def socket_mode(self) -> bool:
         return self.app_token is not None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], *, need_slack: bool = True) -> "Settings":
-        """Read and check every setting; `need_slack=False` for offline commands (export, migrate)."""
+    def from_env(cls, env: Mapping[str, str], *, need_slack: bool = True, need_signing: bool = True) -> "Settings":
+        """Read and check every setting; `need_slack=False` for offline commands (export, migrate),
+        `need_signing=False` for the clock, which sends to Slack but receives nothing from it."""
         app_token = _optional(env, "SLACK_APP_TOKEN")
         if app_token is not None and not app_token.startswith("xapp-"):
             raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with 'xapp-'")
@@ -57,7 +66,7 @@ class Settings:
             if not bot_token.startswith("xoxb-"):
                 raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with 'xoxb-'")
             # Socket Mode receives no signed HTTP requests, so only HTTP mode needs the secret.
-            if app_token is None and signing_secret is None:
+            if need_signing and app_token is None and signing_secret is None:
                 raise ConfigError("SLACK_SIGNING_SECRET is not set (Basic Information → Signing Secret)")
         return cls(
             bot_token=bot_token or "",
@@ -70,6 +79,9 @@ class Settings:
             port=_port(env),
             postmortem_language=_language(env),
             reactions=_reactions(env),
+            rhythm=_rhythm(env),
+            scheduler_mode=_scheduler_mode(env),
+            clock_poll_seconds=_positive_number(env, "CLOCK_POLL_SECONDS", DEFAULT_CLOCK_POLL_SECONDS, allow_zero=False),
         )
 
 
@@ -140,3 +152,40 @@ def _reactions(env: Mapping[str, str]) -> dict[str, str]:
         return parse_reaction_setting(env)
     except ValueError as error:
         raise ConfigError(str(error)) from None
+
+
+def _rhythm(env: Mapping[str, str]) -> Rhythm:
+    nudges = {
+        severity: _positive_number(env, f"NUDGE_MINUTES_{severity}", default)
+        for severity, default in DEFAULT_NUDGE_MINUTES.items()
+    }
+    days = _optional(env, "POSTMORTEM_DUE_DAYS") or str(DEFAULT_POSTMORTEM_DUE_DAYS)
+    if not days.isdigit():
+        raise ConfigError(f"POSTMORTEM_DUE_DAYS must be a whole number of business days such as 5, got {days!r}")
+    return Rhythm(
+        nudge_minutes=nudges,
+        lead_nudge_minutes=_positive_number(env, "LEAD_NUDGE_MINUTES", DEFAULT_LEAD_NUDGE_MINUTES),
+        postmortem_due_days=int(days),
+    )
+
+
+def _positive_number(env: Mapping[str, str], name: str, default: float, *, allow_zero: bool = True) -> float:
+    """Minutes or seconds; fractions allowed (0.05 min = 3 s for demos), 0 turns a reminder off."""
+    value = _optional(env, name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if number != number or number < 0 or number == float("inf") or (number == 0 and not allow_zero):
+        floor = "0 or more (0 turns it off)" if allow_zero else "more than 0"
+        raise ConfigError(f"{name} must be a number {floor}, such as 15 or 0.5, got {value!r}")
+    return number
+
+
+def _scheduler_mode(env: Mapping[str, str]) -> str:
+    value = (_optional(env, "SCHEDULER") or "embedded").lower()
+    if value not in SCHEDULER_MODES:
+        raise ConfigError(f"SCHEDULER must be one of {', '.join(SCHEDULER_MODES)}, got {value!r}")
+    return value

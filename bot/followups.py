@@ -19,6 +19,7 @@ from bot.channel_setup import invite, set_up_channel
 from bot.domain import incidents
 from bot.domain.incidents import Change
 from bot.postmortem_delivery import deliver_postmortem
+from bot.reminders import sync_incident
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,11 @@ class OpenForm:
     """Open a modal for an incident (status or severity) from a header button."""
 
     trigger_id: str
-    form: str  # blocks.STATUS_FORM | blocks.SEVERITY_FORM
+    form: str  # a key of FORMS
     incident_id: int
+
+
+FORMS = {blocks.STATUS_FORM: blocks.status_form, blocks.SEVERITY_FORM: blocks.severity_form, blocks.UPDATE_FORM: blocks.update_form}
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ def _run(followup, client: WebClient, respond, services: Services) -> None:
     elif isinstance(followup, OpenForm):
         with services.db.session() as session:
             incident = incidents.get_incident(session, followup.incident_id)
-            view = blocks.status_form(incident) if followup.form == blocks.STATUS_FORM else blocks.severity_form(incident)
+            view = FORMS[followup.form](incident)
         _call("views.open", client.views_open, trigger_id=followup.trigger_id, view=view)
     elif isinstance(followup, Ephemeral):
         _call("chat.postEphemeral", client.chat_postEphemeral, channel=followup.channel, user=followup.user, text=followup.text)
@@ -100,6 +104,10 @@ def apply_change(change: Change, client: WebClient, respond, services: Services)
         _call("chat.postMessage", client.chat_postMessage, channel=settings.announce_channel, text=messages.announcement(change, incident), incident=incident.id)
     if change.post_postmortem:
         deliver_postmortem(incident.id, client, services)
+    if services.clock is not None:
+        # Every change can move a reminder: an update restarts the nudge clock, a new severity
+        # changes its cadence, resolution stops nudges and starts the review countdown.
+        sync_incident(services, services.clock, incident.id)
 
 
 def _call(method: str, function, incident: int | None = None, **kwargs) -> dict | None:

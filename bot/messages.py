@@ -11,7 +11,7 @@ from bot.domain.durations import format_duration
 from bot.domain.incidents import Change
 from bot.domain.marks import MARK_LABELS
 from bot.slack_format import safe
-from storage.models import Incident, TimelineEntry
+from storage.models import ActionItem, Incident, TimelineEntry
 
 NOT_AN_INCIDENT_CHANNEL = (
     "This is not an incident channel. Run this in the incident's channel "
@@ -31,6 +31,10 @@ NOTICE_EMOJI = {
     "milestone": ":round_pushpin:",
     "action": ":clipboard:",
     "reopened": ":leftwards_arrow_with_hook:",
+    "deadline": ":hourglass_flowing_sand:",
+    "decision": ":vertical_traffic_light:",
+    "action_done": ":white_check_mark:",
+    "postmortem_done": ":books:",
 }
 TITLES = {
     "status": "Status",
@@ -42,6 +46,12 @@ TITLES = {
     "milestone": "Milestone",
     "action": "Action item",
     "reopened": "Reopened",
+    "deadline": "Go/no-go deadline",
+    "decision": "Go/no-go decision",
+    "action_done": "Action item done",
+    "action_pushed": "Action item pushed",
+    "postmortem_done": "Postmortem",
+    "snooze": "Nudges snoozed",
 }
 
 
@@ -128,3 +138,31 @@ def _fit(lines: list[str], newest_last: bool = False) -> str:
 
 def show_time(value: datetime | None, tz: ZoneInfo) -> str:
     return times.show(value, tz) if value else "not recorded"
+
+
+def review_reminder(incident: Incident, due_days: int) -> str:
+    who = f"<@{incident.commander_id}>" if incident.commander_id else f"<@{incident.declared_by}>"
+    return (
+        f":books: {who}: the postmortem for incident #{incident.id} ({safe(incident.title, 200)}) is due for review "
+        f"({due_days} business days after resolution). Review it with the team, then run `/incident postmortem done`."
+    )
+
+
+def followups_text(rows: list[tuple[ActionItem, Incident]], tz: ZoneInfo, now: datetime) -> str:
+    """Open action items across incidents, oldest due first."""
+    if not rows:
+        return ":sparkles: No open action items."
+    today = now.astimezone(tz).date()
+    lines = [f"*Open action items* ({len(rows)}, oldest due first)"]
+    for item, incident in rows:
+        owner = f"<@{item.owner_id}>" if item.owner_id else "no owner"
+        if item.due_date is None:
+            due = "no due date"
+        elif item.due_date < today:
+            due = f"*overdue* since {item.due_date.isoformat()}"
+        else:
+            due = f"due {item.due_date.isoformat()}"
+        where = f"<#{incident.channel_id}>" if incident.channel_id else f"incident #{incident.id}"
+        klass = f" · {item.klass}" if item.klass else ""
+        lines.append(f"• #{item.id} {safe(item.text, 200)} · {owner} · {due}{klass} · {where}")
+    return _fit(lines)

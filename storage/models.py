@@ -79,6 +79,12 @@ class Incident(Base):
     setup_error: Mapped[str | None] = mapped_column(Text)
     reopened_at: Mapped[datetime | None]
     postmortem_posted_at: Mapped[datetime | None]
+    # The rhythm (bot/domain/rhythm.py): the go/no-go deadline, a snoozed nudge, the review.
+    deadline_at: Mapped[datetime | None]
+    deadline_what: Mapped[str | None] = mapped_column(Text)
+    nudge_snoozed_until: Mapped[datetime | None]
+    last_nudged_at: Mapped[datetime | None]
+    postmortem_done_at: Mapped[datetime | None]
 
     entries: Mapped[list[TimelineEntry]] = relationship(back_populates="incident", cascade="all, delete-orphan")
     roles: Mapped[list[RoleAssignment]] = relationship(cascade="all, delete-orphan")
@@ -174,6 +180,19 @@ class ActionItem(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_by: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(32))
+    last_reminded_at: Mapped[datetime | None]
+
+
+class ReminderClaim(Base):
+    """One row per reminder sent: the first scheduler to insert it sends, any other skips."""
+
+    __tablename__ = "reminder_claims"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    claimed_at: Mapped[datetime]
+    claimed_by: Mapped[str] = mapped_column(String(100))
 
 
 class Person(Base):

@@ -13,7 +13,7 @@ SEVERITIES = ("P1", "P2", "P3", "P4")
 STATUSES = ("investigating", "identified", "monitoring", "resolved")
 ACTION_CLASSES = ("prevent", "process", "mitigate")
 TIME_MILESTONES = ("started", "detected", "identified", "mitigated", "resolve")
-MAX_TITLE = 200
+MAX_TITLE = 250
 MAX_ROLE = 40
 
 # Slack sends mentions escaped when the command has "escape channels, users and links" on.
@@ -79,6 +79,23 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Deadline:
+    time_text: str | None  # None: show the current one
+    what: str = ""
+    clear: bool = False
+
+
+@dataclass(frozen=True)
+class Followups:
+    pass
+
+
+@dataclass(frozen=True)
+class PostmortemDone:
+    pass
+
+
+@dataclass(frozen=True)
 class Timeline:
     pass
 
@@ -93,7 +110,10 @@ class ListOpen:
     pass
 
 
-Command = Start | Status | Update | Severity | Lead | Role | Note | SetMilestone | Action | Timeline | Help | ListOpen
+Command = (
+    Start | Status | Update | Severity | Lead | Role | Note | SetMilestone | Action
+    | Deadline | Followups | PostmortemDone | Timeline | Help | ListOpen
+)
 
 USAGE = {
     "start": "`/incident start [P1|P2|P3|P4] <title>` (no title opens a form)",
@@ -109,6 +129,9 @@ USAGE = {
     "mitigated": "`/incident mitigated [time]`",
     "resolve": "`/incident resolve [time]`",
     "action": "`/incident action <text> [@owner] [due YYYY-MM-DD] [prevent|process|mitigate]`",
+    "deadline": "`/incident deadline <time> [what is decided]` (`deadline` shows it, `deadline clear` removes it)",
+    "postmortem": "`/incident postmortem done`",
+    "followups": "`/incident followups`",
     "timeline": "`/incident timeline`",
     "list": "`/incident list`",
     "help": "`/incident help`",
@@ -215,6 +238,25 @@ def _ends_the_item(words: list[str], start: int) -> bool:
     return all(_MENTION.match(w) or w.lower() in ACTION_CLASSES for w in words[start:])
 
 
+def _deadline(word: str, rest: str) -> Deadline:
+    if not rest:
+        return Deadline(time_text=None)
+    if rest.lower() == "clear":
+        return Deadline(time_text=None, clear=True)
+    first, _, what = rest.partition(" ")
+    # `YYYY-MM-DD HH:MM` is two words; keep them together as the time.
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", first) and re.match(r"\d{1,2}:\d{2}\b", what):
+        clock, _, what = what.partition(" ")
+        first = f"{first} {clock}"
+    return Deadline(time_text=first, what=what.strip())
+
+
+def _postmortem(word: str, rest: str) -> PostmortemDone:
+    if rest.lower() != "done":
+        raise UsageError(f"Use {USAGE['postmortem']} once the postmortem is reviewed.")
+    return PostmortemDone()
+
+
 def _no_arguments(command: Command):
     def parse_bare(word: str, rest: str) -> Command:
         if rest:
@@ -255,6 +297,9 @@ _PARSERS = {
     "lead": _lead,
     "role": _role,
     "action": _action,
+    "deadline": _deadline,
+    "postmortem": _postmortem,
+    "followups": _no_arguments(Followups()),
     "timeline": _no_arguments(Timeline()),
     "help": _no_arguments(Help()),
     "list": _no_arguments(ListOpen()),

@@ -22,7 +22,10 @@ from storage.models import Incident, TimelineEntry
 from storage.models import Person as PersonRow
 
 # Bot-recorded kinds that belong in the key timeline (messages get there by being marked).
-KEY_KINDS = ("declared", "status", "update", "severity", "lead", "role", "note", "milestone", "action", "reopened")
+KEY_KINDS = (
+    "declared", "status", "update", "severity", "lead", "role", "note", "milestone", "action", "reopened",
+    "deadline", "decision", "action_done", "postmortem_done",
+)
 
 
 def build(session: Session, incident: Incident, tz: ZoneInfo, now: datetime) -> PostmortemData:
@@ -123,6 +126,14 @@ def _entry_text(entry: TimelineEntry, tz: ZoneInfo) -> str:
     if entry.kind == "milestone":
         at = datetime.fromisoformat(data["at"]) if data.get("at") else None
         return f"{data.get('milestone')}: {times.show(at, tz)}" if at else entry.text
+    if entry.kind == "deadline":
+        at = datetime.fromisoformat(data["at"]) if data.get("at") else None
+        return f"{times.show(at, tz)}: {entry.text}".rstrip(": ") if at else "cleared"
+    if entry.kind == "decision":
+        # The decision word stays as recorded (continue | rollback | stop); templates name it.
+        moved = data.get("new_deadline")
+        then = f" → {times.show(datetime.fromisoformat(moved), tz)}" if moved else ""
+        return f"{data.get('decision')}{then}"
     if entry.kind == "declared":
         return f"{data.get('severity', '')} {entry.text}".strip()
     return entry.text

@@ -1,12 +1,14 @@
-"""Buttons on the incident header: update status, set severity, resolve."""
+"""Buttons: the incident header (status, severity, resolve) and the reminders (nudges, deadlines, action items)."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from bot import blocks, messages
-from bot.domain import incidents
-from bot.domain.incidents import IncidentError
+from bot.domain import deadlines, followup_items, incidents, times
+from bot.domain.incidents import Change, IncidentError
+from bot.domain.rhythm import SNOOZE
 from bot.domain.times import utcnow
 from bot.followups import Ephemeral, OpenForm, run_followups
 from bot.services import Services
@@ -18,6 +20,13 @@ def register(app) -> None:
     app.action(blocks.UPDATE_STATUS)(ack=open_status_form, lazy=[run_followups])
     app.action(blocks.SET_SEVERITY)(ack=open_severity_form, lazy=[run_followups])
     app.action(blocks.RESOLVE)(ack=resolve_incident, lazy=[run_followups])
+    app.action(blocks.NUDGE_UPDATE)(ack=open_update_form, lazy=[run_followups])
+    app.action(blocks.NUDGE_SNOOZE)(ack=snooze_nudges, lazy=[run_followups])
+    app.action(blocks.LEAD_ME)(ack=take_the_lead, lazy=[run_followups])
+    for action_id in blocks.DECIDE.values():
+        app.action(action_id)(ack=decide_at_deadline, lazy=[run_followups])
+    app.action(blocks.ACTION_DONE)(ack=complete_action_item, lazy=[run_followups])
+    app.action(blocks.ACTION_PUSH)(ack=push_action_item, lazy=[run_followups])
 
 
 def open_status_form(ack, body: dict, action: dict, context, services: Services) -> None:
@@ -30,35 +39,109 @@ def open_severity_form(ack, body: dict, action: dict, context, services: Service
     context["followups"] = _form_or_refusal(body, action, blocks.SEVERITY_FORM, services)
 
 
+def open_update_form(ack, body: dict, action: dict, context, services: Services) -> None:
+    ack()
+    context["followups"] = _form_or_refusal(body, action, blocks.UPDATE_FORM, services)
+
+
 def resolve_incident(ack, body: dict, action: dict, context, services: Services) -> None:
     ack()
-    user, channel = body["user"]["id"], (body.get("channel") or {}).get("id", "")
+    context["followups"] = _apply(
+        body, services, lambda session, user, now: incidents.change_status(session, _incident(session, action), "resolved", "", user, now)
+    )
+
+
+def snooze_nudges(ack, body: dict, action: dict, context, services: Services) -> None:
+    ack()
+    tz = services.settings.timezone
+
+    def snooze(session, user, now):
+        incident = _incident(session, action)
+        until = now + SNOOZE
+        # A second press within the same minute is the same snooze, not a longer one.
+        if incident.nudge_snoozed_until and incident.nudge_snoozed_until >= until - timedelta(minutes=1):
+            raise IncidentError(f"Nudges are already snoozed until {times.show(incident.nudge_snoozed_until, tz)}.")
+        incident.nudge_snoozed_until = until
+        incidents.record(session, incident, "snooze", user, "", now, {"until": until.isoformat()})
+        return Change(incident.id, "snooze", user, f"until {times.show(until, tz)}", refresh_header=False)
+
+    context["followups"] = _apply(body, services, snooze)
+
+
+def take_the_lead(ack, body: dict, action: dict, context, services: Services) -> None:
+    ack()
+
+    def lead(session, user, now):
+        incident = _incident(session, action)
+        if incident.commander_id and incident.commander_id != user:
+            raise IncidentError(f"<@{incident.commander_id}> already leads this incident.")
+        return incidents.set_lead(session, incident, user, user, now)
+
+    context["followups"] = _apply(body, services, lead)
+
+
+def decide_at_deadline(ack, body: dict, action: dict, context, services: Services) -> None:
+    ack()
+    decision = next(d for d, action_id in blocks.DECIDE.items() if action_id == action.get("action_id"))
+    incident_ref, _, deadline_iso = str(action.get("value", "")).partition("|")
+
+    def decide(session, user, now):
+        incident = _incident(session, {"value": incident_ref}, must_be_open=False)
+        return deadlines.decide(session, incident, decision, deadline_iso, user, now, services.settings.timezone)
+
+    context["followups"] = _apply(body, services, decide)
+
+
+def complete_action_item(ack, body: dict, action: dict, context, services: Services) -> None:
+    ack()
+    item_id, _ = _item_value(action)
+    context["followups"] = _apply(body, services, lambda session, user, now: followup_items.complete(session, item_id, user, now))
+
+
+def push_action_item(ack, body: dict, action: dict, context, services: Services) -> None:
+    ack()
+    item_id, due = _item_value(action)
+    context["followups"] = _apply(
+        body,
+        services,
+        lambda session, user, now: followup_items.push_a_week(session, item_id, due, user, now, services.settings.timezone),
+    )
+
+
+def _apply(body: dict, services: Services, change_incident) -> list:
+    """Run one button's change in one unit of work; a refusal goes privately to whoever pressed it."""
+    user = body["user"]["id"]
+    channel = (body.get("channel") or {}).get("id", "") or (body.get("container") or {}).get("channel_id", "")
     try:
         with services.db.session() as session:
-            incident = _incident(session, action)
-            change = incidents.change_status(session, incident, "resolved", "", user, utcnow())
-        context["followups"] = change.all()
+            change = change_incident(session, user, utcnow())
+        return change.all()
     except IncidentError as error:
-        context["followups"] = [Ephemeral(channel, user, f":warning: {error}")]
+        return [Ephemeral(channel, user, f":warning: {error}")]
 
 
 def _form_or_refusal(body: dict, action: dict, form: str, services: Services) -> list:
     user, channel = body["user"]["id"], (body.get("channel") or {}).get("id", "")
     try:
         with services.db.session() as session:
-            incident = _incident(session, action)
-            incident_id = incident.id
+            incident_id = _incident(session, action).id
     except IncidentError as error:
         return [Ephemeral(channel, user, f":warning: {error}")]
     return [OpenForm(trigger_id=body.get("trigger_id", ""), form=form, incident_id=incident_id)]
 
 
-def _incident(session, action: dict):
-    """The open incident a button names; buttons outlive incidents, so check."""
+def _incident(session, action: dict, must_be_open: bool = True):
+    """The incident a button names; buttons outlive incidents, so check."""
     value = str(action.get("value", ""))
     incident = incidents.get_incident(session, int(value)) if value.isdigit() else None
     if incident is None:
         raise IncidentError("This button belongs to an incident I cannot find.")
-    if not incident.is_open:
+    if must_be_open and not incident.is_open:
         raise IncidentError(f"Incident #{incident.id} is already resolved. {messages.REOPEN_HINT}")
     return incident
+
+
+def _item_value(action: dict) -> tuple[int, str]:
+    """`<item id>|<due date the button was made for>`; a malformed value names no item."""
+    item, _, due = str(action.get("value", "")).partition("|")
+    return (int(item) if item.isdigit() else 0), due

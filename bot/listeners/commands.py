@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from bot import messages
 from bot.domain import command_parser as cp
-from bot.domain import incidents
+from bot.domain import deadlines, followup_items, incidents
 from bot.domain.incidents import Change, IncidentError
 from bot.domain.times import utcnow
 from bot.followups import OpenStartForm, run_followups
@@ -17,7 +17,6 @@ from bot.services import Services
 log = logging.getLogger(__name__)
 
 # Commands that act on the incident of the channel they are typed in.
-IN_INCIDENT = (cp.Status, cp.Update, cp.Severity, cp.Lead, cp.Role, cp.Note, cp.SetMilestone, cp.Action, cp.Timeline)
 
 
 def register(app) -> None:
@@ -79,6 +78,9 @@ def _dispatch(parsed: cp.Command, command: dict, services: Services) -> Outcome:
     if isinstance(parsed, cp.ListOpen):
         with services.db.session() as session:
             return Outcome(messages.open_incidents_text(incidents.open_incidents(session), settings.timezone, now))
+    if isinstance(parsed, cp.Followups):
+        with services.db.session() as session:
+            return Outcome(messages.followups_text(followup_items.open_followups(session), settings.timezone, now))
 
     with services.db.session() as session:
         incident = incidents.incident_for_channel(session, channel, for_update=True)
@@ -86,6 +88,8 @@ def _dispatch(parsed: cp.Command, command: dict, services: Services) -> Outcome:
             return Outcome(messages.NOT_AN_INCIDENT_CHANNEL)
         if isinstance(parsed, cp.Timeline):
             return Outcome(messages.timeline_text(incident, incidents.timeline(session, incident), settings.timezone))
+        if isinstance(parsed, cp.Deadline) and parsed.time_text is None and not parsed.clear:
+            return Outcome(deadlines.describe_deadline(incident, settings.timezone, now))
         change = _change(session, incident, parsed, user, now, settings.timezone)
     return Outcome(messages.reply(change), change.all())
 
@@ -107,4 +111,10 @@ def _change(session, incident, parsed: cp.Command, user: str, now, tz) -> Change
         return incidents.set_milestone(session, incident, parsed.milestone, parsed.time_text, user, now, tz)
     if isinstance(parsed, cp.Action):
         return incidents.add_action(session, incident, parsed.text, parsed.owner_id, parsed.due_text, parsed.klass, user, now, tz)
+    if isinstance(parsed, cp.Deadline):
+        if parsed.clear:
+            return deadlines.clear_deadline(session, incident, user, now)
+        return deadlines.set_deadline(session, incident, parsed.time_text, parsed.what, user, now, tz)
+    if isinstance(parsed, cp.PostmortemDone):
+        return followup_items.mark_postmortem_done(session, incident, user, now)
     raise AssertionError(f"unhandled command {parsed!r}")

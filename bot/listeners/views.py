@@ -14,6 +14,7 @@ def register(app) -> None:
     app.view(blocks.START_FORM)(ack=submit_start_form, lazy=[run_followups])
     app.view(blocks.STATUS_FORM)(ack=submit_status_form, lazy=[run_followups])
     app.view(blocks.SEVERITY_FORM)(ack=submit_severity_form, lazy=[run_followups])
+    app.view(blocks.UPDATE_FORM)(ack=submit_update_form, lazy=[run_followups])
 
 
 def submit_start_form(ack, body: dict, view: dict, context, services: Services) -> None:
@@ -69,6 +70,20 @@ def submit_severity_form(ack, body: dict, view: dict, context, services: Service
         "severity",
         lambda session, incident: incidents.change_severity(session, incident, values.get("severity") or "", body["user"]["id"], times.utcnow()),
     )
+
+
+def submit_update_form(ack, body: dict, view: dict, context, services: Services) -> None:
+    """The nudge's "Post update": the same as `/incident update <text>`."""
+    text = markup_from_plain(_values(view).get("update") or "").strip()
+    if not text:
+        return ack(response_action="errors", errors={"update": "Write the update to post."})
+
+    def post(session, incident):
+        if not incident.is_open:
+            raise IncidentError(f"Incident #{incident.id} is already resolved.")
+        return incidents.post_update(session, incident, text, body["user"]["id"], times.utcnow())
+
+    _submit(ack, context, services, view, "update", post)
 
 
 def _submit(ack, context, services: Services, view: dict, error_block: str, change_incident) -> None:
