@@ -1,0 +1,112 @@
+"""`python app.py` as operators run it: configuration errors, HTTP serving, signatures."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(**extra) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "INCIDENT_", "DATABASE_URL", "POSTMORTEM_", "REACTION_"))}
+    env.update(extra)
+    return env
+
+
+@pytest.mark.parametrize(
+    "settings, named",
+    [
+        ({}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "not-a-token"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": BOT_TOKEN}, "SLACK_SIGNING_SECRET"),
+        ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "INCIDENT_TIMEZONE": "Mars/Olympus"}, "INCIDENT_TIMEZONE"),
+        ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+        ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "PORT": "eighty"}, "PORT"),
+        ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": "ftp://x"}, "SLACK_API_URL"),
+        ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "INCIDENT_ANNOUNCE_CHANNEL": "#incidents"}, "INCIDENT_ANNOUNCE_CHANNEL"),
+        ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "POSTMORTEM_LANGUAGE": "fr"}, "POSTMORTEM_LANGUAGE"),
+        ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "REACTION_DETECTED": "fire,pushpin"}, "REACTION_DETECTED"),
+        ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_with_one_line_naming_it(settings, named):
+    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=_env(**settings), capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and named in lines[0], result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _signed_post(url: str, body: bytes, secret: str, timestamp: int | None = None) -> tuple[int, str]:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signature = "v0=" + hmac.new(secret.encode(), f"v0:{timestamp}:".encode() + body, hashlib.sha256).hexdigest()
+    request = urllib.request.Request(
+        url,
+        data=body,
+        headers={"Content-Type": "application/json", "X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": signature},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_python_app_py_serves_slack_on_port_at_slack_events(tmp_path, standin):
+    port = _free_port()
+    env = _env(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=standin.base_url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'served.db'}",
+        PORT=str(port),
+    )
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
+                    assert response.status == 200
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                assert process.poll() is None, process.stdout.read()
+                assert time.monotonic() < deadline, "the server never came up"
+                time.sleep(0.2)
+        challenge = json.dumps({"token": "x", "challenge": "c-123", "type": "url_verification"}).encode()
+        status, body = _signed_post(base + "/slack/events", challenge, SIGNING_SECRET)
+        assert status == 200 and "c-123" in body
+        # A wrong signature or a stale timestamp is refused and never processed.
+        assert _signed_post(base + "/slack/events", challenge, "wrong-secret")[0] == 401
+        assert _signed_post(base + "/slack/events", challenge, SIGNING_SECRET, timestamp=int(time.time()) - 600)[0] == 401
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=20)[0]
+    assert "HTTP on port" in output and "time zone UTC" in output
+    assert BOT_TOKEN not in output and SIGNING_SECRET not in output
+
+
+def test_migrate_command_prepares_an_empty_database(tmp_path):
+    env = _env(DATABASE_URL=f"sqlite:///{tmp_path / 'fresh.db'}")
+    result = subprocess.run([sys.executable, "app.py", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "up to date" in result.stdout, result.stderr
