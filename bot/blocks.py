@@ -184,7 +184,9 @@ def decision_prompt(incident: Incident, tz: ZoneInfo, now: datetime, *, final: b
     when = times.show(incident.deadline_at, tz)
     what = f" Decide: {safe(incident.deadline_what, 500)}" if incident.deadline_what else ""
     if final:
-        text = f":rotating_light: <!here> Go/no-go deadline reached ({when}).{what}"
+        # The commander decides; the rest of the channel sees the prompt without being paged.
+        lead = f"<@{incident.commander_id}> " if incident.commander_id else ""
+        text = f":rotating_light: {lead}Go/no-go deadline reached ({when}).{what}"
     else:
         left = format_duration(incident.deadline_at - now)
         text = f":hourglass_flowing_sand: Go/no-go deadline in {left} ({when}).{what}"

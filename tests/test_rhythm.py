@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.domain.rhythm import Rhythm, add_business_days, action_reminder_at, next_nudge
+from bot.domain.rhythm import IncidentState, Rhythm, add_business_days, action_reminder_at, incident_timers, next_nudge
 from storage.models import ActionItem, ReminderClaim
 from tests.conftest import ANA, BOT_TOKEN, KEN, LEE, MIN, RunningBot, wait_until
 
@@ -78,6 +78,21 @@ def test_business_days_skip_the_weekend_in_the_incident_time_zone():
     due = add_business_days(friday_evening_tokyo, 5, tokyo)
     assert due.astimezone(tokyo).date() == date(2026, 11, 27) and due.astimezone(tokyo).hour == 19
     assert add_business_days(friday_evening_tokyo, 1, tokyo).astimezone(tokyo).date() == date(2026, 11, 23)
+
+
+def test_a_resolved_incident_wants_only_its_review_until_the_postmortem_is_done():
+    tokyo = ZoneInfo("Asia/Tokyo")
+    state = IncidentState(
+        incident_id=7, is_open=False, severity="P1", declared_at=NOW, commander_id=None, last_update_at=NOW,
+        last_nudge_at=None, snoozed_until=None, deadline_at=NOW + timedelta(hours=1), resolved_at=NOW, postmortem_done=False,
+    )
+    rhythm = Rhythm({"P1": 15}, lead_nudge_minutes=5, postmortem_due_days=5)
+    [review] = incident_timers(state, rhythm, tokyo, NOW)
+    assert (review.kind, review.at) == ("review", add_business_days(NOW, 5, tokyo))
+    open_state = IncidentState(**{**state.__dict__, "is_open": True, "resolved_at": None})
+    assert sorted(t.kind for t in incident_timers(open_state, rhythm, tokyo, NOW)) == ["deadline", "deadline_warning", "lead", "nudge"]
+    done = IncidentState(**{**state.__dict__, "postmortem_done": True})
+    assert incident_timers(done, rhythm, tokyo, NOW) == []
 
 
 def test_action_items_are_reminded_on_the_due_day_then_weekly():
