@@ -29,6 +29,7 @@ DECIDE = {decision: f"deadline_{decision}" for decision in DECISIONS}  # continu
 ACTION_DONE = "action_item_done"
 ACTION_PUSH = "action_item_push"
 
+PRIVATE_OPTION = {"text": {"type": "plain_text", "text": "Private channel, not announced with its title"}, "value": "private"}
 STATUS_EMOJI = {"investigating": ":mag:", "identified": ":bulb:", "monitoring": ":eyes:", "resolved": ":white_check_mark:"}
 SEVERITY_HELP = {
     "P1": "P1 · critical: most users affected",
@@ -107,15 +108,24 @@ def header_text(incident: Incident) -> str:
     return safe(f"{incident.severity} incident: {incident.title} ({incident.status})", 3000)
 
 
-def start_form(origin_channel: str) -> dict:
+def start_form(origin_channel: str, severity: str = "P3", private: bool = False) -> dict:
+    visibility = {
+        "type": "input",
+        "block_id": "private",
+        "optional": True,
+        "label": {"type": "plain_text", "text": "Visibility"},
+        "element": {"type": "checkboxes", "action_id": "private", "options": [PRIVATE_OPTION]},
+    }
+    if private:
+        visibility["element"]["initial_options"] = [PRIVATE_OPTION]
     return _modal(
         START_FORM,
         "Declare an incident",
         "Declare",
         origin_channel,
         [
-            _text_input("title", "Title", "What is broken, as users see it", max_length=200),
-            _select("severity", "Severity", [(SEVERITY_HELP[s], s) for s in SEVERITIES], initial="P3"),
+            _text_input("title", "Title", "What is broken, as users see it", max_length=250),
+            _select("severity", "Severity", [(SEVERITY_HELP[s], s) for s in SEVERITIES], initial=severity),
             _text_input("description", "Description", "What do we know so far?", optional=True, multiline=True),
             _text_input(
                 "impact_start",
@@ -123,6 +133,7 @@ def start_form(origin_channel: str) -> dict:
                 "HH:MM, YYYY-MM-DD HH:MM or ISO 8601; empty if unknown",
                 optional=True,
             ),
+            visibility,
         ],
     )
 

@@ -29,12 +29,14 @@ def set_up_channel(incident_id: int, client: WebClient, respond, services: Servi
     tz = services.settings.timezone
     with services.db.session() as session:
         incident = incidents.get_incident(session, incident_id)
+    # A retry after a failed setup announces only if the first attempt never got that far.
+    announced_before = incident.header_ts is not None
     try:
         if incident.channel_id is None:
             channel_id, name = _create_channel(client, incident, tz)
             with services.db.session() as session:
                 stored = incidents.get_incident(session, incident_id)
-                stored.channel_id, stored.channel_name, stored.setup_error = channel_id, name, None
+                stored.channel_id, stored.channel_name = channel_id, name
                 incident = stored
         invite(client, incident.channel_id, incident.declared_by, incident.id)
         topic = channel_names.cut(plain(f"{incident.severity} · {incident.status} · {incident.title}"), channel_names.MAX_TOPIC)
@@ -50,12 +52,16 @@ def set_up_channel(incident_id: int, client: WebClient, respond, services: Servi
             with services.db.session() as session:
                 incidents.get_incident(session, incident_id).header_ts = posted["ts"]
             _optional_step("pins.add", client.pins_add, channel=incident.channel_id, timestamp=posted["ts"])
+        with services.db.session() as session:
+            incident = incidents.get_incident(session, incident_id)
+            incident.setup_error = None
     except SetupFailed as failure:
         _record_failure(incident_id, str(failure), services)
         _tell_declarer(
             incident,
             f":x: Incident #{incident.id} ({safe(incident.title, 200)}) is recorded, but its channel could not be set up: "
-            f"`{failure.step}` failed with `{failure.error}`. Nothing was lost; ask an admin to check the bot's permissions.",
+            f"`{failure.step}` failed with `{failure.error}`. Nothing was lost: run `/incident retry {incident.id}` to try again "
+            "(and ask an admin to check the bot's permissions if it keeps failing).",
             client,
             respond,
         )
@@ -65,13 +71,14 @@ def set_up_channel(incident_id: int, client: WebClient, respond, services: Servi
         _record_failure(incident_id, failure, services)
         _tell_declarer(
             incident,
-            f":x: Incident #{incident.id} is recorded in <#{incident.channel_id}>, but Slack refused a setup step: `{failure}`.",
+            f":x: Incident #{incident.id} is recorded in <#{incident.channel_id}>, but Slack refused a setup step: `{failure}`. "
+            f"Run `/incident retry {incident.id}` to finish it.",
             client,
             respond,
         )
         return
     announce = services.settings.announce_channel
-    if announce and announce != incident.channel_id:
+    if announce and announce != incident.channel_id and incident.setup_error is None and not announced_before:
         change = Change(incident.id, "declared", incident.declared_by, "")
         _optional_step("chat.postMessage", client.chat_postMessage, channel=announce, text=messages.announcement(change, incident))
     _tell_declarer(incident, f":rotating_light: Incident #{incident.id} is open in <#{incident.channel_id}>.", client, respond)

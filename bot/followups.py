@@ -30,6 +30,7 @@ class OpenStartForm:
     trigger_id: str
     origin_channel: str
     severity: str | None = None
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,10 +64,7 @@ def _run(followup, client: WebClient, respond, services: Services) -> None:
     if isinstance(followup, Change):
         apply_change(followup, client, respond, services)
     elif isinstance(followup, OpenStartForm):
-        view = blocks.start_form(followup.origin_channel)
-        if followup.severity:
-            select = view["blocks"][1]["element"]
-            select["initial_option"] = next(o for o in select["options"] if o["value"] == followup.severity)
+        view = blocks.start_form(followup.origin_channel, severity=followup.severity or "P3", private=followup.private)
         _call("views.open", client.views_open, trigger_id=followup.trigger_id, view=view)
     elif isinstance(followup, OpenForm):
         with services.db.session() as session:
@@ -81,6 +79,8 @@ def apply_change(change: Change, client: WebClient, respond, services: Services)
     settings = services.settings
     if change.set_up_channel:
         set_up_channel(change.incident_id, client, respond, services)
+        if change.kind == "retry":
+            return  # nothing else changed; setup said how it went
     with services.db.session() as session:
         incident = incidents.get_incident(session, change.incident_id)
         milestones = incidents.milestones(session, incident)
@@ -100,8 +100,9 @@ def apply_change(change: Change, client: WebClient, respond, services: Services)
             blocks=blocks.header(incident, milestones, settings.timezone),
             incident=incident.id,
         )
-    if change.announce and settings.announce_channel and change.kind != "declared":
-        _call("chat.postMessage", client.chat_postMessage, channel=settings.announce_channel, text=messages.announcement(change, incident), incident=incident.id)
+    announcement = messages.announcement(change, incident) if change.announce and change.kind != "declared" else None
+    if announcement and settings.announce_channel:
+        _call("chat.postMessage", client.chat_postMessage, channel=settings.announce_channel, text=announcement, incident=incident.id)
     if change.post_postmortem:
         deliver_postmortem(incident.id, client, services)
     if services.clock is not None:

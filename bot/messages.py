@@ -17,6 +17,7 @@ NOT_AN_INCIDENT_CHANNEL = (
     "This is not an incident channel. Run this in the incident's channel "
     "(`/incident list` shows the open ones), or declare one with `/incident start <title>`."
 )
+NOT_A_MEMBER = "Only members of this incident's channel can change the incident. Join the channel first."
 INTERNAL_ERROR = "Something went wrong on our side and nothing was changed. Please try again; if it keeps happening, tell your operator (reference: {ref})."
 MAX_REPLY = 3500
 REOPEN_HINT = "To reopen it, run `/incident status investigating` in its channel."
@@ -59,6 +60,10 @@ def reply(change: Change) -> str:
     """What the person who made the change is told (ephemeral)."""
     if change.kind == "declared":
         return f":white_check_mark: Declared incident #{change.incident_id}: {safe(change.summary, 300)}. Opening its channel…"
+    if change.kind == "retry":
+        return f":arrows_counterclockwise: Setting up incident #{change.incident_id} again…"
+    if change.kind == "postmortem":
+        return ":page_facing_up: Posting the postmortem draft again…"
     return f":white_check_mark: Recorded. {TITLES.get(change.kind, change.kind)}: {change.summary}"
 
 
@@ -70,7 +75,14 @@ def notice(change: Change) -> str:
     return (head + by + body).strip()
 
 
-def announcement(change: Change, incident: Incident) -> str:
+def announcement(change: Change, incident: Incident) -> str | None:
+    """What the announce channel hears; of a private incident, only that it exists and when it ends."""
+    if incident.is_private:
+        if change.kind == "declared":
+            return f":lock: A private {incident.severity} incident (#{incident.id}) was declared by <@{incident.declared_by}>."
+        if change.kind == "status" and incident.status == "resolved":
+            return f":lock: Private incident #{incident.id} is resolved."
+        return None
     where = f"<#{incident.channel_id}>" if incident.channel_id else f"incident #{incident.id}"
     title = safe(incident.title, 300)
     if change.kind == "declared":
@@ -101,6 +113,9 @@ def open_incidents_text(incidents: list[Incident], tz: ZoneInfo, now: datetime) 
         where = f"<#{incident.channel_id}>" if incident.channel_id else "(channel not created yet)"
         age = format_duration(now - incident.declared_at)
         lead = f"<@{incident.commander_id}>" if incident.commander_id else "no commander"
+        if incident.is_private:
+            lines.append(f"• #{incident.id} {incident.severity} {incident.status} · :lock: private · {age}")
+            continue
         lines.append(f"• #{incident.id} {incident.severity} {incident.status} · {where} {safe(incident.title, 200)} · {age} · {lead}")
     return _fit(lines)
 
@@ -164,5 +179,6 @@ def followups_text(rows: list[tuple[ActionItem, Incident]], tz: ZoneInfo, now: d
             due = f"due {item.due_date.isoformat()}"
         where = f"<#{incident.channel_id}>" if incident.channel_id else f"incident #{incident.id}"
         klass = f" · {item.klass}" if item.klass else ""
-        lines.append(f"• #{item.id} {safe(item.text, 200)} · {owner} · {due}{klass} · {where}")
+        text = ":lock: (a private incident's item)" if incident.is_private else safe(item.text, 200)
+        lines.append(f"• #{item.id} {text} · {owner} · {due}{klass} · {where}")
     return _fit(lines)

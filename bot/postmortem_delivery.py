@@ -40,7 +40,17 @@ def deliver_postmortem(incident_id: int, client: WebClient, services: Services) 
             title=f"Postmortem draft: incident #{incident.id}",
         )
     except SlackApiError as error:
-        log.error("postmortem for incident %s could not be posted: %s", incident_id, error.response.get("error"))
+        code = error.response.get("error")
+        log.error("postmortem for incident %s could not be posted: %s", incident_id, code)
+        # Nothing is lost: the record stays, and the draft is rendered again on request.
+        try:
+            client.chat_postMessage(
+                channel=incident.channel_id,
+                text=f":warning: The postmortem draft could not be posted (`{code}`). Everything is kept: run "
+                f"`/incident postmortem` to post it again, or `python app.py export {incident.id}` to print it.",
+            )
+        except SlackApiError:
+            log.error("could not tell incident %s's channel that its postmortem failed", incident_id)
         return
     with services.db.session() as session:
         incidents.get_incident(session, incident_id).postmortem_posted_at = now

@@ -80,8 +80,14 @@ class RunningBot:
 
     # --- talking to the bot ---------------------------------------------------------
 
-    def command(self, user: str, text: str, channel: str = "C0GENERAL") -> dict:
-        """Send `/incident <text>`; return the acknowledgement body (the ephemeral reply)."""
+    def command(self, user: str, text: str, channel: str = "C0GENERAL", join: bool = True) -> dict:
+        """Send `/incident <text>`; return the acknowledgement body (the ephemeral reply).
+
+        Slack lets a person type in a channel only once they are in it, so they join first
+        (`join=False` to send it as from a channel they never joined).
+        """
+        if join and channel in self.standin.channel_ids():
+            self.standin.add_member(channel, user)
         status, _headers, body = self.slack.slash_command(user, text, channel=channel)
         assert status == 200, (status, body)
         return json.loads(body) if body else {}

@@ -200,6 +200,10 @@ class SlackStandIn:
             self._messages[channel_id] = []
             return channel_id
 
+    def channel_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._channels)
+
     def channel(self, channel_id: str) -> dict:
         """The channel object plus `members` (a list of user ids)."""
         with self._lock:
@@ -524,6 +528,21 @@ class SlackStandIn:
         if _flag(args.get("include_num_members")):
             info["num_members"] = len(channel["members"])
         return {"channel": info}
+
+    @_api("conversations.members", required={"channel": "channel_not_found"})
+    def _conversations_members(self, args: dict) -> dict:
+        channel = self._visible_channel(args["channel"])
+        members = sorted(channel["members"])
+        try:
+            limit = int(args.get("limit") or 100)
+            start = int(args.get("cursor") or 0)
+        except ValueError:
+            raise SlackError("invalid_cursor") from None
+        if not 0 < limit <= 1000:
+            raise SlackError("invalid_limit")
+        page = members[start:start + limit]
+        more = start + limit < len(members)
+        return {"members": page, "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     @_api("conversations.join", required={"channel": "channel_not_found"})
     def _conversations_join(self, args: dict) -> dict:

@@ -135,6 +135,7 @@ def test_a_p1_without_updates_is_nudged_and_the_nudge_can_post_an_update_or_snoo
     assert len(_texts(standin, incident.channel_id, "no status update")) == count
 
     # Pressed twice: refused privately, nothing changes.
+    standin.add_member(incident.channel_id, LEE)
     bot.slack.block_action(LEE, "nudge_snooze", value=buttons["nudge_snooze"], channel=incident.channel_id, message_ts=nudge["ts"], block_id="nudge_actions")
     standin.wait_for("chat.postEphemeral", lambda c: c.args.get("user") == LEE and "already snoozed" in c.args.get("text", ""))
     assert bot.incident(incident.id).nudge_snoozed_until == snoozed
@@ -159,6 +160,8 @@ def test_nobody_leading_gets_a_lead_nudge_and_i_will_lead_sets_the_commander(clo
     bot = clocked(LEAD_NUDGE_MINUTES="0.02", NUDGE_MINUTES_P1="0")
     incident = bot.declare("Search down", severity="P1")
     ask = wait_until(lambda: _texts(standin, incident.channel_id, "Nobody is leading"), message="no lead nudge")[0]
+    standin.add_member(incident.channel_id, MIN)
+    standin.add_member(incident.channel_id, LEE)
     bot.slack.block_action(MIN, "lead_me", value=_buttons(ask)["lead_me"], channel=incident.channel_id, message_ts=ask["ts"], block_id="lead_actions")
     assert bot.wait_for_incident(incident.id, lambda i: i.commander_id is not None).commander_id == MIN
     bot.slack.block_action(LEE, "lead_me", value=_buttons(ask)["lead_me"], channel=incident.channel_id, message_ts=ask["ts"], block_id="lead_actions")
@@ -180,7 +183,7 @@ def test_a_deadline_prompts_before_and_at_it_and_every_choice_is_on_the_record(c
     assert "Recorded" in reply["text"]
     assert "roll back if replication" in bot.command(KEN, "deadline", channel=channel)["text"]
 
-    prompt = wait_until(lambda: _texts(standin, channel, "Go/no-go deadline reached"), message="no deadline prompt")[0]
+    prompt = wait_until(lambda: _texts(standin, channel, "Go/no-go deadline reached"), timeout=20, message="no deadline prompt")[0]
     buttons = _buttons(prompt)
     assert set(buttons) == {"deadline_continue", "deadline_rollback", "deadline_stop"}
     bot.slack.block_action(KEN, "deadline_continue", value=buttons["deadline_continue"], channel=channel, message_ts=prompt["ts"], block_id="decision_actions")
@@ -188,6 +191,7 @@ def test_a_deadline_prompts_before_and_at_it_and_every_choice_is_on_the_record(c
     assert moved.deadline_at <= datetime.now(timezone.utc) + timedelta(minutes=30)
 
     # The same prompt pressed again decides nothing more.
+    standin.add_member(channel, LEE)
     bot.slack.block_action(LEE, "deadline_rollback", value=buttons["deadline_rollback"], channel=channel, message_ts=prompt["ts"], block_id="decision_actions")
     standin.wait_for("chat.postEphemeral", lambda c: c.args.get("user") == LEE and "already decided" in c.args.get("text", ""))
     [decision] = bot.entries(incident.id, "decision")
@@ -247,7 +251,7 @@ def test_postmortem_done_and_followups_across_incidents(bot, standin):
     assert "Recorded" in bot.command(ANA, "postmortem done", channel=first.channel_id)["text"]
     assert bot.incident(first.id).postmortem_done_at is not None
     assert "already marked done" in bot.command(ANA, "postmortem done", channel=first.channel_id)["text"]
-    assert "postmortem done" in bot.command(ANA, "postmortem", channel=first.channel_id)["text"]
+    assert "postmortem done" in bot.command(ANA, "postmortem reviewed", channel=first.channel_id)["text"]
 
 
 def _zone_where_the_reminder_hour_has_passed() -> str:

@@ -30,6 +30,7 @@ class UsageError(ValueError):
 class Start:
     severity: str | None
     title: str  # empty: open the declaration form
+    private: bool = False  # `--private`: a private channel, never announced with its title
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,16 @@ class PostmortemDone:
 
 
 @dataclass(frozen=True)
+class RepostPostmortem:
+    pass
+
+
+@dataclass(frozen=True)
+class Retry:
+    incident_ref: str | None  # None: the asker's latest incident whose setup failed
+
+
+@dataclass(frozen=True)
 class Timeline:
     pass
 
@@ -112,11 +123,11 @@ class ListOpen:
 
 Command = (
     Start | Status | Update | Severity | Lead | Role | Note | SetMilestone | Action
-    | Deadline | Followups | PostmortemDone | Timeline | Help | ListOpen
+    | Deadline | Followups | PostmortemDone | RepostPostmortem | Retry | Timeline | Help | ListOpen
 )
 
 USAGE = {
-    "start": "`/incident start [P1|P2|P3|P4] <title>` (no title opens a form)",
+    "start": "`/incident start [--private] [P1|P2|P3|P4] <title>` (no title opens a form)",
     "status": "`/incident status investigating|identified|monitoring|resolved [message]`",
     "update": "`/incident update <text>`",
     "severity": "`/incident severity P1|P2|P3|P4`",
@@ -130,7 +141,8 @@ USAGE = {
     "resolve": "`/incident resolve [time]`",
     "action": "`/incident action <text> [@owner] [due YYYY-MM-DD] [prevent|process|mitigate]`",
     "deadline": "`/incident deadline <time> [what is decided]` (`deadline` shows it, `deadline clear` removes it)",
-    "postmortem": "`/incident postmortem done`",
+    "postmortem": "`/incident postmortem` (post the draft again) or `/incident postmortem done` (reviewed)",
+    "retry": "`/incident retry [incident id]` (finish setting up an incident whose channel failed)",
     "followups": "`/incident followups`",
     "timeline": "`/incident timeline`",
     "list": "`/incident list`",
@@ -152,13 +164,17 @@ def parse(text: str) -> Command:
 
 
 def _start(word: str, rest: str) -> Start:
-    first, _, remainder = rest.partition(" ")
-    severity = None
-    if first.upper() in SEVERITIES:
-        severity, rest = first.upper(), remainder.strip()
+    severity, private = None, False
+    # `--private` and the severity may come in either order before the title.
+    for _ in range(2):
+        first, _, remainder = rest.partition(" ")
+        if first.lower() in ("--private", "—private", "private:"):
+            private, rest = True, remainder.strip()
+        elif first.upper() in SEVERITIES and severity is None:
+            severity, rest = first.upper(), remainder.strip()
     if len(rest) > MAX_TITLE:
         raise UsageError(f"The title is {len(rest)} characters; keep it under {MAX_TITLE}. Use {USAGE['start']}.")
-    return Start(severity=severity, title=rest)
+    return Start(severity=severity, title=rest, private=private)
 
 
 def _status(word: str, rest: str) -> Status:
@@ -251,10 +267,19 @@ def _deadline(word: str, rest: str) -> Deadline:
     return Deadline(time_text=first, what=what.strip())
 
 
-def _postmortem(word: str, rest: str) -> PostmortemDone:
+def _postmortem(word: str, rest: str) -> PostmortemDone | RepostPostmortem:
+    if not rest:
+        return RepostPostmortem()
     if rest.lower() != "done":
-        raise UsageError(f"Use {USAGE['postmortem']} once the postmortem is reviewed.")
+        raise UsageError(f"Use {USAGE['postmortem']}.")
     return PostmortemDone()
+
+
+def _retry(word: str, rest: str) -> Retry:
+    ref = rest.lstrip("#")
+    if rest and not ref.isdigit():
+        raise UsageError(f"Give the incident's number. Use {USAGE['retry']}.")
+    return Retry(incident_ref=ref or None)
 
 
 def _no_arguments(command: Command):
@@ -299,6 +324,7 @@ _PARSERS = {
     "action": _action,
     "deadline": _deadline,
     "postmortem": _postmortem,
+    "retry": _retry,
     "followups": _no_arguments(Followups()),
     "timeline": _no_arguments(Timeline()),
     "help": _no_arguments(Help()),

@@ -120,6 +120,7 @@ def declare(
     description: str | None = None,
     impact: str | None = None,
     started_at: datetime | None = None,
+    is_private: bool = False,
 ) -> Change:
     """Store the incident and its first entry; Slack setup happens afterwards."""
     title = " ".join(title.split())
@@ -135,6 +136,7 @@ def declare(
         origin_channel_id=origin_channel_id,
         description=(description or "").strip() or None,
         impact=(impact or "").strip() or None,
+        is_private=is_private,
     )
     session.add(incident)
     session.flush()  # the id names the incident in replies and exports
@@ -154,6 +156,27 @@ def declare(
         refresh_header=False,
         set_up_channel=True,
     )
+
+
+def retry_setup(session: Session, incident_ref: str | None, user: str) -> Change:
+    """Finish the Slack side of a declaration that failed: the incident itself was kept."""
+    if incident_ref is None:
+        incident = session.scalars(
+            select(Incident)
+            .where(Incident.declared_by == user, Incident.setup_error.is_not(None))
+            .order_by(Incident.declared_at.desc())
+        ).first()
+        if incident is None:
+            raise IncidentError("None of your incidents is waiting for its channel. Give a number: `/incident retry 42`.")
+    else:
+        incident = session.get(Incident, int(incident_ref))
+        if incident is None:
+            raise IncidentError(f"There is no incident #{incident_ref}.")
+    if incident.setup_error is None and incident.header_ts is not None:
+        raise IncidentError(f"Incident #{incident.id} is already set up in <#{incident.channel_id}>.")
+    if user not in (incident.declared_by, incident.commander_id):
+        raise IncidentError(f"Only whoever declared incident #{incident.id} can retry its setup.")
+    return Change(incident.id, "retry", user, "setting up again", post_in_channel=False, refresh_header=False, set_up_channel=True)
 
 
 # --- status, severity, people -------------------------------------------------------

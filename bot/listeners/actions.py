@@ -11,6 +11,7 @@ from bot.domain.incidents import Change, IncidentError
 from bot.domain.rhythm import SNOOZE
 from bot.domain.times import utcnow
 from bot.followups import Ephemeral, OpenForm, run_followups
+from bot.membership import MembershipUnknown, is_member
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -29,34 +30,39 @@ def register(app) -> None:
     app.action(blocks.ACTION_PUSH)(ack=push_action_item, lazy=[run_followups])
 
 
-def open_status_form(ack, body: dict, action: dict, context, services: Services) -> None:
+def open_status_form(ack, body: dict, action: dict, context, client, services: Services) -> None:
     ack()
-    context["followups"] = _form_or_refusal(body, action, blocks.STATUS_FORM, services)
+    context["followups"] = _form_or_refusal(body, action, blocks.STATUS_FORM, client, services)
 
 
-def open_severity_form(ack, body: dict, action: dict, context, services: Services) -> None:
+def open_severity_form(ack, body: dict, action: dict, context, client, services: Services) -> None:
     ack()
-    context["followups"] = _form_or_refusal(body, action, blocks.SEVERITY_FORM, services)
+    context["followups"] = _form_or_refusal(body, action, blocks.SEVERITY_FORM, client, services)
 
 
-def open_update_form(ack, body: dict, action: dict, context, services: Services) -> None:
+def open_update_form(ack, body: dict, action: dict, context, client, services: Services) -> None:
     ack()
-    context["followups"] = _form_or_refusal(body, action, blocks.UPDATE_FORM, services)
+    context["followups"] = _form_or_refusal(body, action, blocks.UPDATE_FORM, client, services)
 
 
-def resolve_incident(ack, body: dict, action: dict, context, services: Services) -> None:
+def resolve_incident(ack, body: dict, action: dict, context, client, services: Services) -> None:
     ack()
-    context["followups"] = _apply(
-        body, services, lambda session, user, now: incidents.change_status(session, _incident(session, action), "resolved", "", user, now)
-    )
+
+    def resolve(session, user, now):
+        incident = _incident(session, action)
+        _require_member(client, incident, user)
+        return incidents.change_status(session, incident, "resolved", "", user, now)
+
+    context["followups"] = _apply(body, services, resolve)
 
 
-def snooze_nudges(ack, body: dict, action: dict, context, services: Services) -> None:
+def snooze_nudges(ack, body: dict, action: dict, context, client, services: Services) -> None:
     ack()
     tz = services.settings.timezone
 
     def snooze(session, user, now):
         incident = _incident(session, action)
+        _require_member(client, incident, user)
         until = now + SNOOZE
         # A second press within the same minute is the same snooze, not a longer one.
         if incident.nudge_snoozed_until and incident.nudge_snoozed_until >= until - timedelta(minutes=1):
@@ -68,11 +74,12 @@ def snooze_nudges(ack, body: dict, action: dict, context, services: Services) ->
     context["followups"] = _apply(body, services, snooze)
 
 
-def take_the_lead(ack, body: dict, action: dict, context, services: Services) -> None:
+def take_the_lead(ack, body: dict, action: dict, context, client, services: Services) -> None:
     ack()
 
     def lead(session, user, now):
         incident = _incident(session, action)
+        _require_member(client, incident, user)
         if incident.commander_id and incident.commander_id != user:
             raise IncidentError(f"<@{incident.commander_id}> already leads this incident.")
         return incidents.set_lead(session, incident, user, user, now)
@@ -80,32 +87,39 @@ def take_the_lead(ack, body: dict, action: dict, context, services: Services) ->
     context["followups"] = _apply(body, services, lead)
 
 
-def decide_at_deadline(ack, body: dict, action: dict, context, services: Services) -> None:
+def decide_at_deadline(ack, body: dict, action: dict, context, client, services: Services) -> None:
     ack()
     decision = next(d for d, action_id in blocks.DECIDE.items() if action_id == action.get("action_id"))
     incident_ref, _, deadline_iso = str(action.get("value", "")).partition("|")
 
     def decide(session, user, now):
         incident = _incident(session, {"value": incident_ref}, must_be_open=False)
+        _require_member(client, incident, user)
         return deadlines.decide(session, incident, decision, deadline_iso, user, now, services.settings.timezone)
 
     context["followups"] = _apply(body, services, decide)
 
 
-def complete_action_item(ack, body: dict, action: dict, context, services: Services) -> None:
+def complete_action_item(ack, body: dict, action: dict, context, client, services: Services) -> None:
     ack()
     item_id, _ = _item_value(action)
-    context["followups"] = _apply(body, services, lambda session, user, now: followup_items.complete(session, item_id, user, now))
+
+    def complete(session, user, now):
+        _require_owner_or_member(client, session, item_id, user)
+        return followup_items.complete(session, item_id, user, now)
+
+    context["followups"] = _apply(body, services, complete)
 
 
-def push_action_item(ack, body: dict, action: dict, context, services: Services) -> None:
+def push_action_item(ack, body: dict, action: dict, context, client, services: Services) -> None:
     ack()
     item_id, due = _item_value(action)
-    context["followups"] = _apply(
-        body,
-        services,
-        lambda session, user, now: followup_items.push_a_week(session, item_id, due, user, now, services.settings.timezone),
-    )
+
+    def push(session, user, now):
+        _require_owner_or_member(client, session, item_id, user)
+        return followup_items.push_a_week(session, item_id, due, user, now, services.settings.timezone)
+
+    context["followups"] = _apply(body, services, push)
 
 
 def _apply(body: dict, services: Services, change_incident) -> list:
@@ -118,15 +132,21 @@ def _apply(body: dict, services: Services, change_incident) -> list:
         return change.all()
     except IncidentError as error:
         return [Ephemeral(channel, user, f":warning: {error}")]
+    except MembershipUnknown as error:
+        return [Ephemeral(channel, user, f":warning: Slack would not say who is in the incident channel (`{error}`); nothing was changed.")]
 
 
-def _form_or_refusal(body: dict, action: dict, form: str, services: Services) -> list:
+def _form_or_refusal(body: dict, action: dict, form: str, client, services: Services) -> list:
     user, channel = body["user"]["id"], (body.get("channel") or {}).get("id", "")
     try:
         with services.db.session() as session:
-            incident_id = _incident(session, action).id
+            incident = _incident(session, action)
+            _require_member(client, incident, user)
+            incident_id = incident.id
     except IncidentError as error:
         return [Ephemeral(channel, user, f":warning: {error}")]
+    except MembershipUnknown as error:
+        return [Ephemeral(channel, user, f":warning: Slack would not say who is in the incident channel (`{error}`); nothing was changed.")]
     return [OpenForm(trigger_id=body.get("trigger_id", ""), form=form, incident_id=incident_id)]
 
 
@@ -139,6 +159,18 @@ def _incident(session, action: dict, must_be_open: bool = True):
     if must_be_open and not incident.is_open:
         raise IncidentError(f"Incident #{incident.id} is already resolved. {messages.REOPEN_HINT}")
     return incident
+
+
+def _require_member(client, incident, user: str) -> None:
+    """Only the incident channel's members may change the incident, whichever button they found."""
+    if incident.channel_id and not is_member(client, incident.channel_id, user):
+        raise IncidentError(messages.NOT_A_MEMBER)
+
+
+def _require_owner_or_member(client, session, item_id: int, user: str) -> None:
+    item = followup_items.action_item(session, item_id)
+    if item.owner_id != user:
+        _require_member(client, incidents.get_incident(session, item.incident_id), user)
 
 
 def _item_value(action: dict) -> tuple[int, str]:

@@ -12,6 +12,7 @@ from bot.domain import deadlines, followup_items, incidents
 from bot.domain.incidents import Change, IncidentError
 from bot.domain.times import utcnow
 from bot.followups import OpenStartForm, run_followups
+from bot.membership import MembershipUnknown, is_member
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -29,19 +30,21 @@ class Outcome:
     followups: list = field(default_factory=list)
 
 
-def handle_incident_command(ack, command: dict, context, services: Services) -> None:
-    outcome = answer(command, services)
+def handle_incident_command(ack, command: dict, context, client, services: Services) -> None:
+    outcome = answer(command, services, client)
     context["followups"] = outcome.followups
     ack(response_type="ephemeral", text=outcome.text)
 
 
-def answer(command: dict, services: Services) -> Outcome:
+def answer(command: dict, services: Services, client=None) -> Outcome:
     try:
         parsed = cp.parse(command.get("text", ""))
     except cp.UsageError as error:
         return Outcome(f":warning: {error}")
     try:
-        return _dispatch(parsed, command, services)
+        return _dispatch(parsed, command, services, client)
+    except MembershipUnknown as error:
+        return Outcome(f":warning: Slack would not tell me who is in this channel (`{error}`), so nothing was changed. Try again.")
     except IncidentError as error:
         return Outcome(f":warning: {error}")
     except Exception:
@@ -56,14 +59,15 @@ def answer(command: dict, services: Services) -> Outcome:
         return Outcome(messages.INTERNAL_ERROR.format(ref=ref))
 
 
-def _dispatch(parsed: cp.Command, command: dict, services: Services) -> Outcome:
+def _dispatch(parsed: cp.Command, command: dict, services: Services, client) -> Outcome:
     settings = services.settings
     user, channel, now = command["user_id"], command.get("channel_id", ""), utcnow()
     if isinstance(parsed, cp.Help):
         return Outcome(messages.help_text())
     if isinstance(parsed, cp.Start):
         if not parsed.title:
-            return Outcome("", [OpenStartForm(trigger_id=command.get("trigger_id", ""), origin_channel=channel, severity=parsed.severity)])
+            form = OpenStartForm(trigger_id=command.get("trigger_id", ""), origin_channel=channel, severity=parsed.severity, private=parsed.private)
+            return Outcome("", [form])
         with services.db.session() as session:
             change = incidents.declare(
                 session,
@@ -73,7 +77,12 @@ def _dispatch(parsed: cp.Command, command: dict, services: Services) -> Outcome:
                 now=now,
                 team_id=command.get("team_id"),
                 origin_channel_id=channel,
+                is_private=parsed.private,
             )
+        return Outcome(messages.reply(change), [change])
+    if isinstance(parsed, cp.Retry):
+        with services.db.session() as session:
+            change = incidents.retry_setup(session, parsed.incident_ref, user)
         return Outcome(messages.reply(change), [change])
     if isinstance(parsed, cp.ListOpen):
         with services.db.session() as session:
@@ -86,6 +95,8 @@ def _dispatch(parsed: cp.Command, command: dict, services: Services) -> Outcome:
         incident = incidents.incident_for_channel(session, channel, for_update=True)
         if incident is None:
             return Outcome(messages.NOT_AN_INCIDENT_CHANNEL)
+        if client is not None and not is_member(client, channel, user):
+            return Outcome(messages.NOT_A_MEMBER)
         if isinstance(parsed, cp.Timeline):
             return Outcome(messages.timeline_text(incident, incidents.timeline(session, incident), settings.timezone))
         if isinstance(parsed, cp.Deadline) and parsed.time_text is None and not parsed.clear:
@@ -117,4 +128,8 @@ def _change(session, incident, parsed: cp.Command, user: str, now, tz) -> Change
         return deadlines.set_deadline(session, incident, parsed.time_text, parsed.what, user, now, tz)
     if isinstance(parsed, cp.PostmortemDone):
         return followup_items.mark_postmortem_done(session, incident, user, now)
+    if isinstance(parsed, cp.RepostPostmortem):
+        if incident.is_open:
+            raise IncidentError("The postmortem draft is posted when the incident is resolved: `/incident resolve`.")
+        return Change(incident.id, "postmortem", user, "posting the postmortem draft again", post_in_channel=False, refresh_header=False, post_postmortem=True)
     raise AssertionError(f"unhandled command {parsed!r}")

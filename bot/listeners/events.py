@@ -12,6 +12,7 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import membership
 from bot.domain import timeline
 from bot.domain.incidents import incident_for_channel
 from bot.domain.marks import base_emoji
@@ -31,13 +32,25 @@ def register(app) -> None:
     app.event("reaction_added")(ack=on_reaction_added, lazy=[run_followups])
     app.event("reaction_removed")(ack=on_reaction_removed, lazy=[run_followups])
     # Subscribed for the channel lifecycle; nothing to record, but acknowledge quietly.
-    app.event("member_joined_channel")(ignore)
+    app.event("member_joined_channel")(on_member_joined)
+    app.event("member_left_channel")(on_member_left)
     app.event("channel_created")(ignore)
     app.event("pin_added")(ignore)
 
 
 def ignore() -> None:
     return None
+
+
+def on_member_joined(event: dict) -> None:
+    # Whoever joins the incident channel may act on the incident at once.
+    if event.get("channel") and event.get("user"):
+        membership.joined(event["channel"], event["user"])
+
+
+def on_member_left(event: dict) -> None:
+    if event.get("channel") and event.get("user"):
+        membership.left(event["channel"], event["user"])
 
 
 def on_message(event: dict, services: Services) -> None:
@@ -139,4 +152,7 @@ def _message(raw: dict, channel: str | None) -> SlackMessage | None:
         text=text if isinstance(text, str) else "",
         thread_ts=raw.get("thread_ts"),
         files=files,
+        # Why: a message fetched for an early reaction may already be edited; without its edit
+        # time, an older edit's late event would roll the text back.
+        edited_ts=edited.get("ts") if isinstance(edited := raw.get("edited"), dict) else None,
     )

@@ -41,6 +41,7 @@ def submit_start_form(ack, body: dict, view: dict, context, services: Services) 
             origin_channel_id=view.get("private_metadata") or None,
             description=markup_from_plain(values.get("description") or ""),
             started_at=started_at,
+            is_private="private" in (values.get("private") or "").split(","),
         )
     context["followups"] = [change]
     ack()
@@ -108,6 +109,8 @@ def _values(view: dict) -> dict[str, str]:
         for element in actions.values():
             if element.get("type") == "static_select":
                 result[block_id] = (element.get("selected_option") or {}).get("value") or ""
+            elif element.get("type") == "checkboxes":
+                result[block_id] = ",".join(o.get("value", "") for o in element.get("selected_options") or [])
             else:
                 result[block_id] = element.get("value") or ""
     return result
