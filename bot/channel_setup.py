@@ -66,12 +66,14 @@ def set_up_channel(incident_id: int, client: WebClient, respond, services: Servi
             respond,
         )
         return
-    except SlackApiError as error:
-        failure = f"{error.response.get('error')}"
+    except (SlackApiError, OSError) as error:
+        # A Slack refusal, or a timeout or lost connection that the client's retries did not cure.
+        failure = f"{error.response.get('error')}" if isinstance(error, SlackApiError) else f"{type(error).__name__}: {error}"
         _record_failure(incident_id, failure, services)
         _tell_declarer(
             incident,
-            f":x: Incident #{incident.id} is recorded in <#{incident.channel_id}>, but Slack refused a setup step: `{failure}`. "
+            f":x: Incident #{incident.id} is recorded{f' in <#{incident.channel_id}>' if incident.channel_id else ''}, "
+            f"but a setup step failed: `{failure}`. "
             f"Run `/incident retry {incident.id}` to finish it.",
             client,
             respond,
