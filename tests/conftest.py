@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 import threading
 import time
 import uuid
@@ -161,18 +163,26 @@ def standin(database_url):
         yield slack
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request, tmp_path_factory):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'incidents.db'}"
+@contextmanager
+def scratch_database(backend: str, directory) -> Iterator[str]:
+    """A database of its own: an SQLite file in `directory`, or a new database on the local PostgreSQL."""
+    if backend == "sqlite":
+        yield f"sqlite:///{directory / 'incidents.db'}"
         return
     name = f"incbot_test_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_SERVER, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    base = PG_SERVER.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    with psycopg.connect(PG_SERVER, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield f"{PG_SERVER.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(PG_SERVER, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    with scratch_database(request.param, tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timezone
 
-import psycopg
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
+from bot.config import Settings
 from storage.db import Database
 from storage.migrate import alembic_config, upgrade
-from tests.conftest import BACKENDS, PG_SERVER
+from tests.conftest import BACKENDS, scratch_database
 
 
 @pytest.fixture(params=BACKENDS)
 def empty_database(request, tmp_path):
     """A database of its own: migrations change the schema, so they do not share the suite's."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrations.db'}"
-        return
-    name = f"incbot_mig_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_SERVER, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql+psycopg://{PG_SERVER.split('://', 1)[1].rsplit('/', 1)[0]}/{name}"
-    with psycopg.connect(PG_SERVER, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(request.param, tmp_path) as url:
+        yield Settings.from_env({"DATABASE_URL": url}, need_slack=False).database_url
 
 
 def _revisions() -> list[str]:
