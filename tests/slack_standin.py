@@ -84,6 +84,10 @@ class Call:
         return bool(self.response.get("ok"))
 
 
+# fail_next(method, status=DROP_CONNECTION): the connection closes with no answer at all.
+DROP_CONNECTION = 0
+
+
 @dataclass
 class _Failure:
     error: str
@@ -1066,6 +1070,9 @@ class _Handler(BaseHTTPRequestHandler):
             status, headers, body = self.standin.handle_api(
                 path[len("/api/"):], args, bearer, content_type.startswith("application/json")
             )
+            if status == DROP_CONNECTION:
+                self.close_connection = True  # as a network fault: the client sees the connection drop
+                return
             self._send(status, body, headers)
         elif path.startswith("/upload/"):
             content = raw
@@ -1147,6 +1154,8 @@ def _decode_json_args(args: dict) -> dict:
 
 
 def _failure_answer(failure: _Failure) -> tuple[int, dict, dict]:
+    if failure.status == DROP_CONNECTION:
+        return DROP_CONNECTION, {}, {}
     if failure.status == 429:
         return 429, {"Retry-After": str(1 if failure.retry_after is None else failure.retry_after)}, \
             {"ok": False, "error": "ratelimited"}
