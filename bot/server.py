@@ -9,7 +9,7 @@ from typing import Callable
 import json
 from urllib.parse import parse_qsl
 
-from slack_bolt import App, BoltRequest
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.request.internals import build_context
 
@@ -44,10 +44,19 @@ class FormSafeBoltRequest(BoltRequest):
 
 
 class _RequestHandler(SlackRequestHandler):
-    def dispatch(self, request) -> object:
-        return self.app.dispatch(
-            FormSafeBoltRequest(body=request.get_body(), query=request.query_string, headers=request.get_headers())
-        )
+    def dispatch(self, request) -> BoltResponse:
+        try:
+            bolt_request = FormSafeBoltRequest(body=request.get_body(), query=request.query_string, headers=request.get_headers())
+        except (ValueError, TypeError, AttributeError) as error:
+            # Not JSON, not UTF-8, or a shape Bolt cannot read: nothing Slack sends. Refuse it
+            # before any listener (or signature check) runs, instead of a 500 and a traceback.
+            log.warning("refused a malformed request to %s: %s", EVENTS_PATH, type(error).__name__)
+            return BoltResponse(status=400, body="malformed request")
+        body = bolt_request.body
+        if not isinstance(body, dict) or (body.get("type") == "event_callback" and not isinstance(body.get("event"), dict)):
+            log.warning("refused a request whose body is not a Slack payload")
+            return BoltResponse(status=400, body="malformed request")
+        return self.app.dispatch(bolt_request)
 
 
 def wsgi_app(app: App) -> Callable:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from bot.domain.texts import storable
+
 _BROADCAST = re.compile(r"<!(channel|here|everyone|subteam\^[^>|]*)(?:\|([^>]*))?>")
 _PLAIN_BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 # Any other <…> of Slack markup: <@U1>, <@U1|bob>, <#C1|name>, <!date^…|fallback>, <https://x|label>.
@@ -21,7 +23,7 @@ MAX_TEXT = 3000  # a section block's limit; longer texts are cut with a note
 
 def markup_from_plain(text: str) -> str:
     """Raw typed text (a modal input) to Slack markup, escaping what Slack requires."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return storable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _defused(name: str) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.domain.texts import storable
+
 SEVERITIES = ("P1", "P2", "P3", "P4")
 STATUSES = ("investigating", "identified", "monitoring", "resolved")
 ACTION_CLASSES = ("prevent", "process", "mitigate")
@@ -151,7 +153,7 @@ USAGE = {
 
 
 def parse(text: str) -> Command:
-    text = (text or "").strip()
+    text = storable(text or "").strip()
     if not text:
         return Help()
     word, _, rest = text.partition(" ")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bot.domain import times
 from bot.domain.incidents import Change, incident_for_channel, sync_resolution
 from bot.domain.marks import MILESTONE_MARKS, base_emoji
+from bot.domain.texts import storable
 from storage.models import Incident, ReactionMark, TimelineEntry
 
 
@@ -62,16 +63,18 @@ def edit_message(session: Session, message: SlackMessage, now: datetime) -> bool
     incident = incident_for_channel(session, message.channel_id)
     if incident is None:
         return False
-    entry = _entry(session, message.channel_id, message.ts)
+    # Why lock: two edits (or an edit and a deletion) delivered at once would otherwise both
+    # read the row before either writes, and the older edit could overwrite the newer one.
+    entry = _entry(session, message.channel_id, message.ts, for_update=True)
     if entry is None:
         # The edit arrived before the message itself: keep the edited text.
         if insert_ignoring_duplicates(session, TimelineEntry, _entry_values(incident, message, now)):
             return True
-        entry = _entry(session, message.channel_id, message.ts)
+        entry = _entry(session, message.channel_id, message.ts, for_update=True)
     if entry.deleted or not _newer(message.edited_ts, entry.edited_ts):
         return False
-    entry.text = message.text
-    entry.files = list(message.files) or None
+    entry.text = storable(message.text)
+    entry.files = [storable(name) for name in message.files] or None
     entry.edited_ts = message.edited_ts
     return True
 
@@ -80,14 +83,14 @@ def delete_message(session: Session, channel_id: str, ts: str, now: datetime) ->
     incident = incident_for_channel(session, channel_id)
     if incident is None:
         return False
-    entry = _entry(session, channel_id, ts)
+    entry = _entry(session, channel_id, ts, for_update=True)  # see edit_message
     if entry is None:
         # Deleted before we saw it: a tombstone keeps a late copy from appearing.
         tombstone = SlackMessage(channel_id=channel_id, ts=ts, user_id=None, text="")
         values = _entry_values(incident, tombstone, now) | {"deleted": True}
         if insert_ignoring_duplicates(session, TimelineEntry, values):
             return True
-        entry = _entry(session, channel_id, ts)
+        entry = _entry(session, channel_id, ts, for_update=True)
     if entry.deleted:
         return False
     entry.deleted = True
@@ -170,8 +173,10 @@ def marks_by_message(session: Session, incident: Incident) -> dict[str, list[str
     return result
 
 
-def _entry(session: Session, channel_id: str, ts: str) -> TimelineEntry | None:
+def _entry(session: Session, channel_id: str, ts: str, for_update: bool = False) -> TimelineEntry | None:
     query = select(TimelineEntry).where(TimelineEntry.channel_id == channel_id, TimelineEntry.ts == ts)
+    if for_update:
+        query = query.with_for_update()
     return session.scalars(query).one_or_none()
 
 
@@ -183,8 +188,8 @@ def _entry_values(incident: Incident, message: SlackMessage, now: datetime) -> d
         ts=message.ts,
         thread_ts=message.thread_ts if message.thread_ts != message.ts else None,
         author_id=message.user_id,
-        text=message.text,
-        files=list(message.files) or None,
+        text=storable(message.text),
+        files=[storable(name) for name in message.files] or None,
         occurred_at=times.from_slack_ts(message.ts),
         edited_ts=message.edited_ts,
         deleted=False,

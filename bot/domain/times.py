@@ -36,11 +36,11 @@ def parse_user_time(text: str, tz: ZoneInfo, now: datetime) -> datetime:
             value = datetime(year, month, day, hour, minute, int(match[6] or 0))
         else:
             value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=tz)
+        return value.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # OverflowError: a time at the calendar's edge, shifted past it
         raise TimeInputError(f"`{text}` is not a time I can read. Use {TIME_FORMATS_HELP}.") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=tz)
-    return value.astimezone(timezone.utc)
 
 
 def check_not_future(value: datetime, tz: ZoneInfo, now: datetime) -> None:

@@ -8,6 +8,7 @@ crash first, Slack delivers the event again instead of it being lost.
 from __future__ import annotations
 
 import logging
+import re
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -17,7 +18,7 @@ from bot.domain import timeline
 from bot.domain.incidents import incident_for_channel
 from bot.domain.marks import base_emoji
 from bot.domain.timeline import SlackMessage
-from bot.domain.times import is_slack_ts, utcnow
+from bot.domain.times import from_slack_ts, is_slack_ts, utcnow
 from bot.followups import run_followups
 from bot.services import Services
 
@@ -57,14 +58,15 @@ def on_message(event: dict, services: Services) -> None:
     subtype = event.get("subtype")
     with services.db.session() as session:
         if subtype == "message_changed":
-            message = _message(event.get("message") or {}, event.get("channel"))
+            inner = event.get("message")
+            message = _message(inner, event.get("channel")) if isinstance(inner, dict) else None
             if message is not None:
-                edited = (event["message"].get("edited") or {}).get("ts") or event.get("event_ts")
+                edited = message.edited_ts or _ts(event.get("event_ts"))
                 message = SlackMessage(**{**message.__dict__, "edited_ts": edited})
                 timeline.edit_message(session, message, utcnow())
         elif subtype == "message_deleted":
-            channel, ts = event.get("channel"), event.get("deleted_ts")
-            if channel and is_slack_ts(ts):
+            channel, ts = _channel(event.get("channel")), _ts(event.get("deleted_ts"))
+            if channel and ts:
                 timeline.delete_message(session, channel, ts, utcnow())
         elif subtype in SPOKEN:
             message = _message(event, event.get("channel"))
@@ -81,13 +83,17 @@ def on_reaction_removed(event: dict, context, client: WebClient, services: Servi
 
 
 def _on_reaction(event: dict, added: bool, context, client: WebClient, services: Services) -> None:
-    item = event.get("item") or {}
+    # Why the type checks: a malformed event must be dropped with a warning, not crash the
+    # listener (Slack would get a 500 and deliver the same bad event again).
+    item = event.get("item") if isinstance(event.get("item"), dict) else {}
+    reaction = event.get("reaction") if isinstance(event.get("reaction"), str) else ""
     reactions = services.settings.reactions
-    channel, ts = item.get("channel"), item.get("ts")
-    if item.get("type") != "message" or base_emoji(event.get("reaction", "")) not in reactions:
+    channel, ts = _channel(item.get("channel")), _ts(item.get("ts"))
+    if item.get("type") != "message" or base_emoji(reaction) not in reactions:
         return
-    if not channel or not is_slack_ts(ts) or not event.get("user"):
-        log.warning("reaction event without channel, ts or user: %r", event)
+    event_ts = ts if event.get("event_ts") is None else _ts(event.get("event_ts"))
+    if not channel or not ts or not event_ts or not _is_user_id(event.get("user")):
+        log.warning("reaction event without a usable channel, ts, event_ts or user: %r", event)
         return
     if added:
         _store_missing_message(channel, ts, client, services)
@@ -96,10 +102,10 @@ def _on_reaction(event: dict, added: bool, context, client: WebClient, services:
             session,
             channel_id=channel,
             message_ts=ts,
-            reaction=event["reaction"],
+            reaction=reaction,
             user_id=event["user"],
             added=added,
-            event_ts=event.get("event_ts") or ts,
+            event_ts=event_ts,
             reactions=reactions,
             now=utcnow(),
         )
@@ -139,20 +145,56 @@ def fetch_message(client: WebClient, channel: str, ts: str) -> dict | None:
 
 def _message(raw: dict, channel: str | None) -> SlackMessage | None:
     """A person's message in the shape the timeline keeps; None for bots and malformed ones."""
-    if not channel or not is_slack_ts(raw.get("ts")):
+    channel, ts = _channel(channel), _ts(raw.get("ts"))
+    if not channel or not ts:
         return None
     if raw.get("bot_id") or raw.get("subtype") == "bot_message" or not raw.get("user"):
         return None  # the bot's own posts are already entries; other bots are not responders
-    files = tuple(f.get("name") or f.get("title") or "file" for f in raw.get("files") or [] if isinstance(f, dict))
+    if not _is_user_id(raw["user"]):
+        log.warning("message %s/%s with a malformed user %r: not recorded", channel, ts, raw["user"])
+        return None
+    files = raw.get("files") if isinstance(raw.get("files"), list) else []
+    names = tuple(_file_name(f) for f in files if isinstance(f, dict))
     text = raw.get("text")
+    edited = raw.get("edited") if isinstance(raw.get("edited"), dict) else {}
     return SlackMessage(
         channel_id=channel,
-        ts=raw["ts"],
+        ts=ts,
         user_id=raw["user"],
         text=text if isinstance(text, str) else "",
-        thread_ts=raw.get("thread_ts"),
-        files=files,
+        thread_ts=_ts(raw.get("thread_ts")),
+        files=names,
         # Why: a message fetched for an early reaction may already be edited; without its edit
         # time, an older edit's late event would roll the text back.
-        edited_ts=edited.get("ts") if isinstance(edited := raw.get("edited"), dict) else None,
+        edited_ts=_ts(edited.get("ts")),
     )
+
+
+# Why the helpers below: Slack sends well-formed ids and timestamps, but a broken or hostile
+# event must be dropped, not crash the listener (a 500 makes Slack deliver it again and again)
+# or overflow a column (ids are at most 32 characters in the schema).
+_USER_ID = re.compile(r"[UW][A-Z0-9]{1,31}")
+
+
+def _ts(value: object) -> str | None:
+    """A Slack ts that names a time a datetime can hold (not `999999999999.9`, year 33658), else None."""
+    if not is_slack_ts(value):
+        return None
+    try:
+        from_slack_ts(value)
+    except (OverflowError, ValueError):
+        return None
+    return value
+
+
+def _channel(value: object) -> str | None:
+    return value if isinstance(value, str) and 0 < len(value) <= 32 else None
+
+
+def _is_user_id(value: object) -> bool:
+    return isinstance(value, str) and _USER_ID.fullmatch(value) is not None
+
+
+def _file_name(file: dict) -> str:
+    name = file.get("name") or file.get("title")
+    return name if isinstance(name, str) and name else "file"
