@@ -88,8 +88,13 @@ def timers_for(session: Session, incident: Incident, services: Services, now: da
     return timers
 
 
-def sync_incident(services: Services, clock: Clock, incident_id: int, now: datetime | None = None) -> None:
-    """Make the clock's jobs for one incident (and its action items) match its record."""
+def sync_incident(
+    services: Services, clock: Clock, incident_id: int, now: datetime | None = None, jobs: dict[str, datetime] | None = None
+) -> None:
+    """Make the clock's jobs for one incident (and its action items) match its record.
+
+    `jobs` (job id -> run time) saves a look-up per job when re-planning many incidents at once.
+    """
     now = now or utcnow()
     with services.db.session() as session:
         incident = incidents.get_incident(session, incident_id)
@@ -99,12 +104,16 @@ def sync_incident(services: Services, clock: Clock, incident_id: int, now: datet
         slots = [f"{kind}:{incident_id}" for kind in INCIDENT_TIMER_KINDS]
         slots += [f"action:{item.id}" for item in incident.action_items]
         claimed = _claimed(session, [t.claim_key for t in wanted])
+
+    def scheduled(job_id: str) -> datetime | None:
+        return jobs.get(job_id) if jobs is not None else clock.scheduled(job_id)
+
     wanted_ids = {t.job_id for t in wanted if t.claim_key not in claimed}
     for slot in slots:
-        if slot not in wanted_ids:
+        if slot not in wanted_ids and (jobs is None or slot in jobs):
             clock.cancel(slot)
     for timer in wanted:
-        if timer.job_id in wanted_ids and clock.scheduled(timer.job_id) != timer.at:
+        if timer.job_id in wanted_ids and scheduled(timer.job_id) != timer.at:
             clock.schedule(timer)
 
 
@@ -119,9 +128,10 @@ def sync_all(services: Services, clock: Clock) -> int:
             )
         )
         ids |= set(session.scalars(select(ActionItem.incident_id).where(ActionItem.status != "done")))
+    jobs = clock.jobs()
     for incident_id in sorted(ids):
         try:
-            sync_incident(services, clock, incident_id)
+            sync_incident(services, clock, incident_id, jobs=jobs)
         except Exception:
             log.exception("could not plan reminders for incident %s", incident_id)
     return len(ids)

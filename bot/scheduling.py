@@ -94,6 +94,10 @@ class Clock:
         job = self.scheduler.get_job(job_id)
         return job.next_run_time if job else None
 
+    def jobs(self) -> dict[str, datetime]:
+        """Every stored job's next run time, in one read."""
+        return {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
+
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
