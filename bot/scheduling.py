@@ -92,11 +92,12 @@ class Clock:
 
     def scheduled(self, job_id: str) -> datetime | None:
         job = self.scheduler.get_job(job_id)
-        return job.next_run_time if job else None
+        # A job not yet in the store (added before the clock started) has no run time yet.
+        return getattr(job, "next_run_time", None) if job else None
 
     def jobs(self) -> dict[str, datetime]:
         """Every stored job's next run time, in one read."""
-        return {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
+        return {job.id: getattr(job, "next_run_time", None) for job in self.scheduler.get_jobs()}
 
     def shutdown(self) -> None:
         if self.scheduler.running:
