@@ -23,7 +23,7 @@ USAGE = "use: python app.py [serve|clock|migrate|export <incident> --format md|j
 def build_app(settings: Settings, database: Database | None = None, services: Services | None = None) -> App:
     """The Bolt app with every listener, talking to Slack at settings.api_url."""
     database = database or Database(settings.database_url)
-    client = make_client(settings.bot_token, settings.api_url)
+    client = make_client(settings)
     if services is None:
         services = start_clock(settings, database, client, runs_jobs=settings.scheduler_mode == "embedded")
     app = App(
@@ -101,7 +101,7 @@ def clock(settings: Settings) -> int:
     database = Database(settings.database_url)
     upgrade(database.engine)
     log.info("starting the reminder clock · database %s · time zone %s", _redacted(settings.database_url), settings.timezone.key)
-    services = start_clock(settings, database, make_client(settings.bot_token, settings.api_url), runs_jobs=True, blocking=True)
+    services = start_clock(settings, database, make_client(settings), runs_jobs=True, blocking=True)
     signal.signal(signal.SIGTERM, _stop)
     try:
         services.clock.start()

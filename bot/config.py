@@ -24,6 +24,7 @@ POSTMORTEM_LANGUAGES = ("en", "ja")
 # external: reminders run only in `python app.py clock` (the Procfile's clock process).
 SCHEDULER_MODES = ("embedded", "external")
 DEFAULT_CLOCK_POLL_SECONDS = 5.0
+DEFAULT_API_TIMEOUT_SECONDS = 15.0
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 
 
@@ -46,6 +47,7 @@ class Settings:
     rhythm: Rhythm = field(default_factory=lambda: Rhythm(dict(DEFAULT_NUDGE_MINUTES)))
     scheduler_mode: str = "embedded"
     clock_poll_seconds: float = DEFAULT_CLOCK_POLL_SECONDS
+    api_timeout_seconds: float = DEFAULT_API_TIMEOUT_SECONDS
 
     @property
     def socket_mode(self) -> bool:
@@ -82,6 +84,7 @@ class Settings:
             rhythm=_rhythm(env),
             scheduler_mode=_scheduler_mode(env),
             clock_poll_seconds=_positive_number(env, "CLOCK_POLL_SECONDS", DEFAULT_CLOCK_POLL_SECONDS, allow_zero=False),
+            api_timeout_seconds=_positive_number(env, "SLACK_API_TIMEOUT", DEFAULT_API_TIMEOUT_SECONDS, allow_zero=False),
         )
 
 

@@ -9,6 +9,8 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
+from bot.config import Settings
+
 DEFAULT_API_URL = "https://slack.com/api/"
 
 
@@ -26,14 +28,39 @@ class ServerErrorRetryHandler(RetryHandler):
         return response is not None and response.status_code >= 500
 
 
-def make_client(token: str, api_url: str | None) -> WebClient:
+class TimeoutRetryHandler(RetryHandler):
+    """Retry a call whose answer did not come in time, unless repeating it would act twice.
+
+    Slack may already have acted on a timed-out call. For most calls a repeat is harmless or
+    better than losing the step (a notice posted twice rather than never); a second
+    conversations.create would open a second channel, and a trigger id works only once.
+    """
+
+    NOT_REPEATED = ("conversations.create", "views.open", "views.push")
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if not isinstance(error, TimeoutError):
+            return False
+        method = request.url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
+        return method not in self.NOT_REPEATED
+
+
+def make_client(settings: Settings) -> WebClient:
     return WebClient(
-        token=token,
-        base_url=api_url or DEFAULT_API_URL,
-        timeout=15,
+        token=settings.bot_token,
+        base_url=settings.api_url or DEFAULT_API_URL,
+        timeout=settings.api_timeout_seconds,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),
             RateLimitErrorRetryHandler(max_retry_count=3),
             ServerErrorRetryHandler(max_retry_count=2),
+            TimeoutRetryHandler(max_retry_count=2),
         ],
     )

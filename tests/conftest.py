@@ -65,7 +65,7 @@ class RunningBot:
         }
         self.settings = Settings.from_env(self.env)
         self.db = Database(self.settings.database_url)
-        client = make_client(self.settings.bot_token, self.settings.api_url)
+        client = make_client(self.settings)
         self.services = entry.start_clock(self.settings, self.db, client, runs_jobs=self.settings.scheduler_mode == "embedded")
         self.app = entry.build_app(self.settings, self.db, self.services)
         self.server = make_server("127.0.0.1", 0, wsgi_app(self.app), _ThreadingWSGIServer, _QuietHandler)

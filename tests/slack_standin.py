@@ -136,6 +136,7 @@ class SlackStandIn:
         self._calls: list[Call] = []
         self._fail_next: dict[str, deque[_Failure]] = {}
         self._fail_always: dict[str, _Failure] = {}
+        self._late: dict[str, deque[float]] = {}
         self._add_bot_user()
         self._channels[GENERAL_CHANNEL_ID] = self._new_channel(GENERAL_CHANNEL_ID, "general", False, "U0ADMIN", [])
         self._channels[GENERAL_CHANNEL_ID]["is_general"] = True
@@ -408,10 +409,22 @@ class SlackStandIn:
         with self._lock:
             self._fail_always[method] = _Failure(error, status, retry_after)
 
+    def answer_late(self, method: str, seconds: float) -> None:
+        """The next call of `method` is carried out, but its answer comes `seconds` late, as when
+        Slack acts and the network stalls: a client with a shorter timeout gives up on it."""
+        with self._lock:
+            self._late.setdefault(method, deque()).append(seconds)
+
+    def take_delay(self, method: str) -> float:
+        with self._lock:
+            queued = self._late.get(method)
+            return queued.popleft() if queued else 0.0
+
     def clear_failures(self) -> None:
         with self._lock:
             self._fail_next.clear()
             self._fail_always.clear()
+            self._late.clear()
 
     # --- the call log ----------------------------------------------------------------------
 
@@ -1072,6 +1085,14 @@ class _Handler(BaseHTTPRequestHandler):
             )
             if status == DROP_CONNECTION:
                 self.close_connection = True  # as a network fault: the client sees the connection drop
+                return
+            delay = self.standin.take_delay(path[len("/api/"):])
+            if delay:
+                time.sleep(delay)
+                try:
+                    self._send(status, body, headers)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting, as it should
                 return
             self._send(status, body, headers)
         elif path.startswith("/upload/"):

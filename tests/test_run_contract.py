@@ -41,6 +41,10 @@ def _env(**extra) -> dict[str, str]:
         ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "POSTMORTEM_LANGUAGE": "fr"}, "POSTMORTEM_LANGUAGE"),
         ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "REACTION_DETECTED": "fire,pushpin"}, "REACTION_DETECTED"),
         ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN"),
+        ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "SLACK_API_TIMEOUT": "0"}, "SLACK_API_TIMEOUT"),
+        ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "NUDGE_MINUTES_P1": "soon"}, "NUDGE_MINUTES_P1"),
+        ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "POSTMORTEM_DUE_DAYS": "-1"}, "POSTMORTEM_DUE_DAYS"),
+        ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "SCHEDULER": "cron"}, "SCHEDULER"),
     ],
 )
 def test_a_bad_setting_stops_start_up_with_one_line_naming_it(settings, named):

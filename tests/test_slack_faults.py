@@ -43,3 +43,22 @@ def test_a_fault_that_outlasts_the_retries_keeps_the_incident_and_says_what_fail
     wait_until(lambda: [r for r in standin.responses() if f"/incident retry {incident_id}" in (r.get("text") or "")])
     bot.command(ANA, f"retry {incident_id}")
     bot.wait_for_incident(incident_id, lambda i: i.header_ts is not None and i.setup_error is None)
+
+
+def test_a_call_that_times_out_is_retried_unless_repeating_it_would_act_twice(bots, standin):
+    bot = bots(SLACK_API_TIMEOUT="0.5")
+    incident = bot.declare("Slow Slack")
+    standin.reset_calls()
+    standin.answer_late("chat.postMessage", 1.5)
+    bot.command(ANA, "note answered late but posted", channel=incident.channel_id)
+    # Slack acted on the first try; the client gave up waiting and tried again: posted, maybe twice, never lost.
+    _posted(standin, incident.channel_id, "answered late but posted")
+    wait_until(lambda: len(standin.calls("chat.postMessage")) >= 2)
+
+    standin.reset_calls()
+    standin.answer_late("conversations.create", 1.5)
+    reply = bot.command(ANA, "start P2 Slow channel creation")
+    incident_id = int(reply["text"].split("#", 1)[1].split(":", 1)[0])
+    failed = bot.wait_for_incident(incident_id, lambda i: i.setup_error is not None)
+    assert "Timeout" in failed.setup_error or "timed out" in failed.setup_error
+    assert len(standin.calls("conversations.create")) == 1  # a second would have opened a second channel
