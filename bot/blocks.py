@@ -215,7 +215,9 @@ def action_reminder(item: ActionItem, incident: Incident, tz: ZoneInfo, now: dat
     late = (today - item.due_date).days
     due = f"due today ({item.due_date.isoformat()})" if late <= 0 else f"overdue by {late} days (due {item.due_date.isoformat()})"
     where = f"<#{incident.channel_id}>" if incident.channel_id else f"incident #{incident.id}"
-    text = f":clipboard: Action item #{item.id} from {where} ({safe(incident.title, 200)}) is {due}: {safe(item.text, 2000)}"
+    # A private incident's title stays in its channel, even in a direct message.
+    title = ":lock: private" if incident.is_private else safe(incident.title, 200)
+    text = f":clipboard: Action item #{item.id} from {where} ({title}) is {due}: {safe(item.text, 2000)}"
     value = f"{item.id}|{item.due_date.isoformat()}"
     return text, [
         _section(text),

@@ -17,8 +17,6 @@ from bot.services import Services
 
 log = logging.getLogger(__name__)
 
-# Commands that act on the incident of the channel they are typed in.
-
 
 def register(app) -> None:
     app.command("/incident")(ack=handle_incident_command, lazy=[run_followups])
@@ -91,12 +89,15 @@ def _dispatch(parsed: cp.Command, command: dict, services: Services, client) -> 
         with services.db.session() as session:
             return Outcome(messages.followups_text(followup_items.open_followups(session), settings.timezone, now))
 
+    # Everything else acts on the incident of the channel it is typed in, for its members only.
+    # Asked before the incident is locked, so no lock is held while Slack answers.
+    with services.db.session() as session:
+        if incidents.incident_for_channel(session, channel) is None:
+            return Outcome(messages.NOT_AN_INCIDENT_CHANNEL)
+    if client is not None and not is_member(client, channel, user):
+        return Outcome(messages.NOT_A_MEMBER)
     with services.db.session() as session:
         incident = incidents.incident_for_channel(session, channel, for_update=True)
-        if incident is None:
-            return Outcome(messages.NOT_AN_INCIDENT_CHANNEL)
-        if client is not None and not is_member(client, channel, user):
-            return Outcome(messages.NOT_A_MEMBER)
         if isinstance(parsed, cp.Timeline):
             return Outcome(messages.timeline_text(incident, incidents.timeline(session, incident), settings.timezone))
         if isinstance(parsed, cp.Deadline) and parsed.time_text is None and not parsed.clear:
