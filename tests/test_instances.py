@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from http.client import HTTPException
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
