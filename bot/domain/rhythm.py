@@ -1,6 +1,6 @@
 """The incident's rhythm: when to nudge for an update, when a deadline falls, when follow-ups are due.
 
-Pure rules over times; bot/scheduling.py turns them into timers and Slack messages.
+Pure rules over times; bot/reminders.py turns them into clock jobs (bot/scheduling.py) and Slack messages.
 """
 
 from __future__ import annotations
