@@ -85,10 +85,15 @@ class Incident(Base):
     nudge_snoozed_until: Mapped[datetime | None]
     last_nudged_at: Mapped[datetime | None]
     postmortem_done_at: Mapped[datetime | None]
+    # Set when the incident was read from a Slack export (`python app.py import`), not run live.
+    imported_from: Mapped[str | None] = mapped_column(Text)
+    # The channel canvas holding the postmortem (POSTMORTEM_CANVAS=true).
+    postmortem_canvas_id: Mapped[str | None] = mapped_column(String(32))
 
     entries: Mapped[list[TimelineEntry]] = relationship(back_populates="incident", cascade="all, delete-orphan")
     roles: Mapped[list[RoleAssignment]] = relationship(cascade="all, delete-orphan")
     action_items: Mapped[list[ActionItem]] = relationship(cascade="all, delete-orphan", order_by="ActionItem.id")
+    tags: Mapped[list[IncidentTag]] = relationship(cascade="all, delete-orphan", order_by="IncidentTag.tag")
 
     @property
     def is_open(self) -> bool:
@@ -166,6 +171,19 @@ class RoleAssignment(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(40))
     user_id: Mapped[str] = mapped_column(String(32))
+
+
+class IncidentTag(Base):
+    """A cause class (`db`, `deploy`, `network`) so insights can see the same cause coming back."""
+
+    __tablename__ = "incident_tags"
+    __table_args__ = (UniqueConstraint("incident_id", "tag"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    tag: Mapped[str] = mapped_column(String(40), index=True)
+    added_by: Mapped[str | None] = mapped_column(String(32))
+    added_at: Mapped[datetime]
 
 
 class ActionItem(Base):
