@@ -24,9 +24,9 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGES = ("en", "ja")
 
 # Characters that mean something anywhere in a Markdown line (tables, emphasis, code, links, HTML).
-_INLINE = re.compile(r"([\\`*_\[\]<>|~#])")
+_INLINE = re.compile(r"[\\`*_\[\]<>|~#]")
 _ENTITY = re.compile(r"&(?=#?\w+;)")
-# What makes a line a heading, quote, list item or rule when it starts it.
+# What makes a line a heading, quote, list item or rule when it starts it (a backslash goes before it).
 _LINE_START = re.compile(r"^([-+=]|\d+(?=[.)]))")
 
 
@@ -69,6 +69,8 @@ def _render(template: str, data: PostmortemData) -> str:
     def md(markup: str | None) -> str:
         return markdown_text(markup or "", names)
 
+    shown_names: dict[str, str] = {}  # a person is named on every line they wrote: escape each name once
+
     def at(value: datetime | None, missing: str = "—") -> str:
         return _show(value, tz) if value else missing
 
@@ -76,7 +78,12 @@ def _render(template: str, data: PostmortemData) -> str:
         return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
 
     def who(person: Person | None, missing: str = "—") -> str:
-        return md(person.name) if person else missing
+        if not person:
+            return missing
+        shown = shown_names.get(person.name)
+        if shown is None:
+            shown = shown_names[person.name] = md(person.name)
+        return shown
 
     def dur(delta: timedelta | None, missing: str) -> str:
         return format_duration(delta, missing)
@@ -108,14 +115,21 @@ def markdown_text(markup: str, names: dict[str, str]) -> str:
     text = readable(markup, names)
     lines = []
     for line in text.replace("\r\n", "\n").split("\n"):
-        line = _INLINE.sub(r"\\\1", line)
-        line = _ENTITY.sub(r"\\&", line)
+        line = _INLINE.sub(_backslashed, line)
+        if "&" in line:
+            line = _ENTITY.sub(r"\\&", line)
         stripped = line.lstrip(" \t")
         indent = len(line) - len(stripped)
+        if _LINE_START.match(stripped):
+            stripped = "\\" + stripped
         # Leading spaces would turn a continuation line into a code block.
-        line = "&nbsp;" * indent + _LINE_START.sub(r"\\\1", stripped)
-        lines.append(line)
-    return "  \n  ".join(lines)
+        lines.append("&nbsp;" * indent + stripped if indent else stripped)
+    return lines[0] if len(lines) == 1 else "  \n  ".join(lines)
+
+
+def _backslashed(match: re.Match) -> str:
+    # A function, not the template r"\\\1": re expands a template in Python for every match.
+    return "\\" + match[0]
 
 
 def _show(value: datetime, tz: ZoneInfo) -> str:

@@ -29,21 +29,45 @@ KEY_KINDS = (
 
 
 def build(session: Session, incident: Incident, tz: ZoneInfo, now: datetime) -> PostmortemData:
-    entries = incidents.timeline(session, incident)
     marks = marks_by_message(session, incident)
     roles = incidents.roles_of(session, incident)
     names = known_names(session, people_in(session, incident))
+    people: dict[str, Person] = {}
 
     def person(user_id: str | None) -> Person | None:
-        return Person(user_id, names.get(user_id, user_id)) if user_id else None
+        # One Person per user, shared by all their entries (equal values either way).
+        if not user_id:
+            return None
+        found = people.get(user_id)
+        if found is None:
+            found = people[user_id] = Person(user_id, names.get(user_id, user_id))
+        return found
 
-    items = [_item(entry, person(entry.author_id), marks.get(entry.ts or "", []), tz) for entry in entries]
-    key_timeline = tuple(
-        item for entry, item in zip(entries, items) if entry.kind in KEY_KINDS or item.marks
-    )
-    marked = {mark: tuple(item for item in items if mark in item.marks) for mark in MARKS}
+    # One pass over the entries, as rows streamed from the database (see incidents.timeline_rows):
+    # an incident of 100,000 entries is never held twice, nor as mapped objects.
+    items: list[TimelineItem] = []
+    key_timeline: list[TimelineItem] = []
+    marked: dict[str, list[TimelineItem]] = {mark: [] for mark in MARKS}
+    speakers: dict[str, None] = {}  # in order of first message
+    for at, kind, author_id, text, data, files, ts, thread_ts in incidents.timeline_rows(session, incident):
+        on_message = marks.get(ts) if ts else None
+        item = TimelineItem(
+            at=at,
+            kind=kind,
+            author=person(author_id),
+            text=text if kind == "message" else _entry_text(kind, text, data, tz),
+            marks=tuple(m for m in MARKS if m in on_message) if on_message else (),
+            in_thread=thread_ts is not None,
+            files=tuple(files) if files else (),
+        )
+        items.append(item)
+        if kind in KEY_KINDS or item.marks:
+            key_timeline.append(item)
+        for mark in item.marks:
+            marked[mark].append(item)
+        if kind == "message" and author_id:
+            speakers[author_id] = None
     milestones = incidents.milestones(session, incident)
-    speakers = [e.author_id for e in entries if e.kind == "message" and e.author_id]
     participant_ids = _unique([incident.declared_by, incident.commander_id, *(r.user_id for r in roles), *speakers])
     return PostmortemData(
         incident_id=incident.id,
@@ -63,8 +87,8 @@ def build(session: Session, incident: Incident, tz: ZoneInfo, now: datetime) -> 
         participants=tuple(person(u) for u in participant_ids),
         description=incident.description,
         impact=incident.impact,
-        key_timeline=key_timeline,
-        marked=marked,
+        key_timeline=tuple(key_timeline),
+        marked={mark: tuple(found) for mark, found in marked.items()},
         action_items=tuple(
             ActionItemRow(a.text, person(a.owner_id), a.due_date, a.klass, a.status) for a in incident.action_items
         ),
@@ -99,44 +123,32 @@ def remember_names(session: Session, names: dict[str, str], now: datetime) -> No
             row.name, row.updated_at = name, now
 
 
-def _item(entry: TimelineEntry, author: Person | None, marks: list[str], tz: ZoneInfo) -> TimelineItem:
-    return TimelineItem(
-        at=entry.occurred_at,
-        kind=entry.kind,
-        author=author,
-        text=_entry_text(entry, tz),
-        marks=tuple(m for m in MARKS if m in marks),
-        in_thread=entry.thread_ts is not None,
-        files=tuple(entry.files or ()),
-    )
-
-
-def _entry_text(entry: TimelineEntry, tz: ZoneInfo) -> str:
+def _entry_text(kind: str, text: str, data: dict | None, tz: ZoneInfo) -> str:
     """Bot-recorded entries read as a compact, language-neutral line; messages exactly as written."""
-    data = entry.data or {}
-    if entry.kind in ("status", "reopened"):
+    data = data or {}
+    if kind in ("status", "reopened"):
         change = f"{data.get('from')} → {data.get('to')}"
-        return f"{change}: {entry.text}" if entry.text else change
-    if entry.kind == "severity":
+        return f"{change}: {text}" if text else change
+    if kind == "severity":
         return f"{data.get('from')} → {data.get('to')}"
-    if entry.kind == "lead":
+    if kind == "lead":
         return f"<@{data.get('user')}>"
-    if entry.kind == "role":
+    if kind == "role":
         return f"{data.get('role')}: <@{data.get('user')}>"
-    if entry.kind == "milestone":
+    if kind == "milestone":
         at = datetime.fromisoformat(data["at"]) if data.get("at") else None
-        return f"{data.get('milestone')}: {times.show(at, tz)}" if at else entry.text
-    if entry.kind == "deadline":
+        return f"{data.get('milestone')}: {times.show(at, tz)}" if at else text
+    if kind == "deadline":
         at = datetime.fromisoformat(data["at"]) if data.get("at") else None
-        return f"{times.show(at, tz)}: {entry.text}".rstrip(": ") if at else "cleared"
-    if entry.kind == "decision":
+        return f"{times.show(at, tz)}: {text}".rstrip(": ") if at else "cleared"
+    if kind == "decision":
         # The decision word stays as recorded (continue | rollback | stop); templates name it.
         moved = data.get("new_deadline")
         then = f" → {times.show(datetime.fromisoformat(moved), tz)}" if moved else ""
         return f"{data.get('decision')}{then}"
-    if entry.kind == "declared":
-        return f"{data.get('severity', '')} {entry.text}".strip()
-    return entry.text
+    if kind == "declared":
+        return f"{data.get('severity', '')} {text}".strip()
+    return text
 
 
 def _unique(values: list[str | None]) -> list[str]:
