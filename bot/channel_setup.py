@@ -38,6 +38,7 @@ def set_up_channel(incident_id: int, client: WebClient, respond, services: Servi
                 stored = incidents.get_incident(session, incident_id)
                 stored.channel_id, stored.channel_name = channel_id, name
                 incident = stored
+            services.incident_channels.remember(channel_id, incident_id)
         invite(client, incident.channel_id, incident.declared_by, incident.id)
         topic = channel_names.cut(plain(f"{incident.severity} · {incident.status} · {incident.title}"), channel_names.MAX_TOPIC)
         _optional_step("conversations.setTopic", client.conversations_setTopic, channel=incident.channel_id, topic=topic)

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -49,7 +49,15 @@ def _switch_to_wal(cursor, patience: float = 30.0) -> None:
 def _sqlite_begin_immediate(connection) -> None:
     # A deferred transaction that reads and then writes fails at once under WAL when
     # another writer got there first; taking the write lock up front makes it wait.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    options = connection.get_execution_options()
+    if options.get(ONE_STATEMENT):
+        return  # SQLite runs a lone statement as its own transaction, waiting out busy_timeout
+    # Database.read() only reads, so it need not queue behind writers.
+    connection.exec_driver_sql("BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+READ_ONLY = "incident_bot_read_only"
+ONE_STATEMENT = "incident_bot_one_statement"
 
 
 class Database:
@@ -66,6 +74,30 @@ class Database:
         with self._sessions() as session:
             with session.begin():
                 yield session
+
+    @contextmanager
+    def write_one(self) -> Iterator[Connection]:
+        """A bare connection for ONE Core write statement, on the busiest path (every message event),
+        where a Session's bookkeeping is all overhead.
+
+        A single statement is atomic on its own, so it runs as its own transaction: autocommit on
+        PostgreSQL (no BEGIN and COMMIT round trips), no BEGIN IMMEDIATE on SQLite.
+        """
+        with self.engine.connect() as connection:
+            if self.engine.dialect.name == "sqlite":
+                connection.execution_options(**{ONE_STATEMENT: True})
+            else:
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+            with connection.begin():
+                yield connection
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reads only (Core statements), in a transaction that takes no write lock."""
+        with self.engine.connect() as connection:
+            connection.execution_options(**{READ_ONLY: True})
+            with connection.begin():
+                yield connection
 
     def dispose(self) -> None:
         self.engine.dispose()

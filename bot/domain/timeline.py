@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.domain import times
-from bot.domain.incidents import Change, incident_for_channel, sync_resolution
+from bot.domain.incidents import Change, incident_for_channel, incident_id_for_channel, sync_resolution
 from bot.domain.marks import MILESTONE_MARKS, base_emoji
 from bot.domain.texts import storable
 from storage.models import Incident, ReactionMark, TimelineEntry
@@ -37,25 +38,49 @@ class SlackMessage:
     edited_ts: str | None = None
 
 
-def insert_ignoring_duplicates(session: Session, model, values: dict) -> bool:
+def insert_ignoring_duplicates(session: Session | Connection, model, values: dict) -> bool:
     """INSERT … ON CONFLICT DO NOTHING on both backends; True when a row was added.
 
     Asks for the new row back rather than trusting rowcount, which psycopg reports as -1
     for some of these statements.
     """
-    dialect = session.get_bind().dialect.name
+    connection = session.connection() if isinstance(session, Session) else session
+    statement = _insert_ignoring(connection.dialect.name, model.__table__, returning=True)
+    return connection.execute(statement, values).first() is not None
+
+
+@cache
+def _insert_ignoring(dialect: str, table, returning: bool) -> Insert:
+    # Built once per table and run as a Core statement: message events arrive by the hundred
+    # per second, and building the statement and the ORM's bulk insert path cost more than the
+    # database's own work (BENCHMARKS.md). Values are bound per call, so one statement (and one
+    # compiled form) serves every row.
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    key = next(iter(model.__table__.primary_key.columns))
-    result = session.execute(insert(model).values(**values).on_conflict_do_nothing().returning(key))
-    return result.first() is not None
+    statement = insert(table).on_conflict_do_nothing()
+    return statement.returning(next(iter(table.primary_key.columns))) if returning else statement
 
 
-def record_message(session: Session, message: SlackMessage, now: datetime) -> bool:
-    """Store a channel message as an entry, once; False when it is not an incident's or was already there."""
-    incident = incident_for_channel(session, message.channel_id)
-    if incident is None:
-        return False
-    return insert_ignoring_duplicates(session, TimelineEntry, _entry_values(incident, message, now))
+def record_message(unit: Session | Connection, message: SlackMessage, now: datetime, incident_id: int | None = None) -> bool:
+    """Store a channel message as an entry, once; False when it is not an incident's or was already there.
+
+    unit: a session, or for the busiest path (every message event) a bare connection in a
+    transaction (Database.write_one()). incident_id: the channel's incident when the caller already
+    knows it (bot/incident_channels.py).
+    """
+    connection = unit.connection() if isinstance(unit, Session) else unit
+    if incident_id is None:
+        incident_id = incident_id_for_channel(connection, message.channel_id)
+        if incident_id is None:
+            return False
+    return insert_ignoring_duplicates(connection, TimelineEntry, _entry_values(incident_id, message, now))
+
+
+def record_messages(connection: Connection, messages: list[tuple[int, SlackMessage, datetime]]) -> None:
+    """Store several messages as entries, each once, in one statement: (incident id, message, recorded at)."""
+    rows = [_entry_values(incident_id, message, now) for incident_id, message, now in messages]
+    statement = _insert_ignoring(connection.dialect.name, TimelineEntry.__table__, returning=False)
+    # One row as a plain execute: a list, even of one, takes the slower executemany path.
+    connection.execute(statement, rows[0] if len(rows) == 1 else rows)
 
 
 def edit_message(session: Session, message: SlackMessage, now: datetime) -> bool:
@@ -68,7 +93,7 @@ def edit_message(session: Session, message: SlackMessage, now: datetime) -> bool
     entry = _entry(session, message.channel_id, message.ts, for_update=True)
     if entry is None:
         # The edit arrived before the message itself: keep the edited text.
-        if insert_ignoring_duplicates(session, TimelineEntry, _entry_values(incident, message, now)):
+        if insert_ignoring_duplicates(session, TimelineEntry, _entry_values(incident.id, message, now)):
             return True
         entry = _entry(session, message.channel_id, message.ts, for_update=True)
     if entry.deleted or not _newer(message.edited_ts, entry.edited_ts):
@@ -87,7 +112,7 @@ def delete_message(session: Session, channel_id: str, ts: str, now: datetime) ->
     if entry is None:
         # Deleted before we saw it: a tombstone keeps a late copy from appearing.
         tombstone = SlackMessage(channel_id=channel_id, ts=ts, user_id=None, text="")
-        values = _entry_values(incident, tombstone, now) | {"deleted": True}
+        values = _entry_values(incident.id, tombstone, now) | {"deleted": True}
         if insert_ignoring_duplicates(session, TimelineEntry, values):
             return True
         entry = _entry(session, channel_id, ts, for_update=True)
@@ -180,9 +205,9 @@ def _entry(session: Session, channel_id: str, ts: str, for_update: bool = False)
     return session.scalars(query).one_or_none()
 
 
-def _entry_values(incident: Incident, message: SlackMessage, now: datetime) -> dict:
+def _entry_values(incident_id: int, message: SlackMessage, now: datetime) -> dict:
     return dict(
-        incident_id=incident.id,
+        incident_id=incident_id,
         kind="message",
         channel_id=message.channel_id,
         ts=message.ts,

@@ -56,22 +56,30 @@ def on_member_left(event: dict) -> None:
 
 def on_message(event: dict, services: Services) -> None:
     subtype = event.get("subtype")
-    with services.db.session() as session:
-        if subtype == "message_changed":
-            inner = event.get("message")
-            message = _message(inner, event.get("channel")) if isinstance(inner, dict) else None
-            if message is not None:
-                edited = message.edited_ts or _ts(event.get("event_ts"))
-                message = SlackMessage(**{**message.__dict__, "edited_ts": edited})
+    if subtype not in SPOKEN and subtype not in ("message_changed", "message_deleted"):
+        return
+    channel = _channel(event.get("channel"))
+    # Most messages are not in an incident channel: decide that first, before any parsing or unit of work.
+    incident_id = services.incident_channels.incident_id(channel) if channel else None
+    if incident_id is None:
+        return
+    if subtype == "message_changed":
+        inner = event.get("message")
+        message = _message(inner, channel) if isinstance(inner, dict) else None
+        if message is not None:
+            edited = message.edited_ts or _ts(event.get("event_ts"))
+            message = SlackMessage(**{**message.__dict__, "edited_ts": edited})
+            with services.db.session() as session:
                 timeline.edit_message(session, message, utcnow())
-        elif subtype == "message_deleted":
-            channel, ts = _channel(event.get("channel")), _ts(event.get("deleted_ts"))
-            if channel and ts:
+    elif subtype == "message_deleted":
+        ts = _ts(event.get("deleted_ts"))
+        if ts:
+            with services.db.session() as session:
                 timeline.delete_message(session, channel, ts, utcnow())
-        elif subtype in SPOKEN:
-            message = _message(event, event.get("channel"))
-            if message is not None:
-                timeline.record_message(session, message, utcnow())
+    else:
+        message = _message(event, channel)
+        if message is not None:
+            services.timeline_writer.record(incident_id, message, utcnow())
 
 
 def on_reaction_added(event: dict, context, client: WebClient, services: Services) -> None:
