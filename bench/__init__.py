@@ -1,0 +1,1 @@
+"""The ingestion and postmortem benchmark; run it with `.venv/bin/python -m bench` (BENCHMARKS.md)."""

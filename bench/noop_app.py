@@ -1,0 +1,69 @@
+"""The no-op baseline: the same Bolt app and server as `python app.py`, with listeners that only ack.
+
+Same `App(...)` options as app.build_app (process_before_response, the same WebClient),
+the same WSGI stack (bot.server.wsgi_app: FormSafeBoltRequest, /healthz) and the same
+gunicorn gthread server with the same worker settings (bot.server.serve_http reads
+WEB_CONCURRENCY / WEB_THREADS exactly as the real app does). What is left out is
+everything the bot does: no database, no migrations, no clock, no Slack calls.
+
+Run: `python -m bench.noop_app` with SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and PORT set.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+
+from slack_bolt import App
+
+from bot import server
+from bot.config import ConfigError, Settings
+from bot.slack_client import make_client
+
+EVENTS = (
+    "message", "reaction_added", "reaction_removed", "member_joined_channel", "member_left_channel",
+    "channel_created", "pin_added",
+)
+
+
+def build_noop_app(settings: Settings) -> App:
+    app = App(
+        client=make_client(settings),
+        signing_secret=settings.signing_secret or "unused-in-socket-mode",
+        process_before_response=True,
+        token_verification_enabled=False,
+    )
+
+    def ack_command(ack) -> None:
+        ack(response_type="ephemeral", text="ok")
+
+    def ack_only(ack) -> None:
+        ack()
+
+    def nothing() -> None:
+        return None
+
+    app.command("/incident")(ack_command)
+    for name in EVENTS:
+        app.event(name)(nothing)
+    app.action(re.compile(".*"))(ack_only)
+    app.view(re.compile(".*"))(ack_only)
+    return app
+
+
+def main() -> int:
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env(os.environ)
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    logging.getLogger("bench.noop").info("starting the no-op app on port %s", settings.port)
+    server.serve_http(lambda: build_noop_app(settings), settings.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
