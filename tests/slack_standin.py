@@ -96,6 +96,7 @@ class _Failure:
 
 
 _API: dict[str, tuple[Callable, dict[str, str]]] = {}
+_APP_TOKEN_METHODS = ("apps.connections.open",)
 
 
 def _api(method: str, required: dict[str, str] | None = None):
@@ -111,8 +112,12 @@ def _api(method: str, required: dict[str, str] | None = None):
 class SlackStandIn:
     """A small Slack workspace (team T0TEAM, bot UBOT/B0BOT) behind a real HTTP Web API."""
 
-    def __init__(self, token: str, host: str = "127.0.0.1"):
+    def __init__(self, token: str, host: str = "127.0.0.1", app_token: str | None = None):
         self.token = token
+        # Socket Mode: the app-level token and the WebSocket apps.connections.open hands out
+        # (tests/slack_socket_mode.py); set both to let the bot connect.
+        self.app_token = app_token
+        self.socket_mode = None
         self.trigger_ttl = TRIGGER_TTL_SECONDS
         self._host = host
         self._server: ThreadingHTTPServer | None = None
@@ -497,7 +502,11 @@ class SlackStandIn:
             return 200, {}, {"ok": False, "error": "unknown_method", "req_method": method}
         if not token:
             return 200, {}, {"ok": False, "error": "not_authed"}
-        if token != self.token:
+        # Socket Mode's method takes only the app-level token, every other method only the bot token.
+        wants_app_token = method in _APP_TOKEN_METHODS
+        if self.app_token is not None and token == (self.token if wants_app_token else self.app_token):
+            return 200, {}, {"ok": False, "error": "not_allowed_token_type"}
+        if token != (self.app_token if wants_app_token else self.token):
             return 200, {}, {"ok": False, "error": "invalid_auth"}
         failure = self._take_failure(method)
         if failure is not None:
@@ -518,6 +527,12 @@ class SlackStandIn:
         return self._fail_always.get(method)
 
     # --- Web API methods ---------------------------------------------------------------------
+
+    @_api("apps.connections.open")
+    def _apps_connections_open(self, args: dict) -> dict:
+        if self.socket_mode is None:
+            raise SlackError("not_allowed", detail="Socket Mode is not enabled for this app")
+        return {"url": self.socket_mode.url}
 
     @_api("auth.test")
     def _auth_test(self, args: dict) -> dict:
