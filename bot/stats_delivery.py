@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import charts, messages, stats_text
 from bot.domain import incident_facts, insights
@@ -71,26 +71,30 @@ def _upload_chart(request: ShowStats, stats: insights.Stats, png: bytes, client:
         initial_comment=stats_text.chart_comment(stats, request.user),
     )
     try:
+        _share(request, upload, client)
+    except SlackApiError as error:
+        code = error.response.get("error")
+        log.warning("the stats chart for %s (asked in %s) could not be posted: %s", request.user, request.channel, code)
+        _tell(request, f":warning: Slack would not take the TTR chart (`{code}`); the numbers above are complete.", respond)
+    except SlackClientError as error:  # the upload itself failed (not an API answer)
+        log.warning("the stats chart for %s could not be uploaded: %s", request.user, error)
+        _tell(request, ":warning: The TTR chart could not be uploaded; the numbers above are complete. Try again later.", respond)
+
+
+def _share(request: ShowStats, upload: dict, client: WebClient) -> None:
+    try:
         client.files_upload_v2(channel=request.channel, **upload)
         return
     except SlackApiError as error:
-        code = error.response.get("error")
-        if code not in NOT_POSTABLE_HERE:
-            log.warning("files.completeUploadExternal (stats chart) failed in %s: %s", request.channel, code)
-            _tell(request, f":warning: Slack would not take the TTR chart (`{code}`); the numbers above are complete.", respond)
-            return
+        if error.response.get("error") not in NOT_POSTABLE_HERE:
+            raise
     # Not a channel the bot is in: the chart goes to the asker alone. Posting to a user id opens
     # the DM, and the answer names the DM's channel, which the upload needs.
-    try:
-        dm = client.chat_postMessage(
-            channel=request.user,
-            text=f"Your incident stats chart (I am not in <#{request.channel}>, so it comes here):",
-        )["channel"]
-        client.files_upload_v2(channel=dm, **upload)
-    except SlackApiError as error:
-        code = error.response.get("error")
-        log.warning("the stats chart could not go to %s's DM either: %s", request.user, code)
-        _tell(request, f":warning: The TTR chart could not be posted (`{code}`); the numbers above are complete.", respond)
+    dm = client.chat_postMessage(
+        channel=request.user,
+        text=f"Your incident stats chart (I am not in <#{request.channel}>, so it comes here):",
+    )["channel"]
+    client.files_upload_v2(channel=dm, **upload)
 
 
 def _alt_text(stats: insights.Stats) -> str:

@@ -19,6 +19,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import event, insert, select
 
 from bot.charts import ttr_trend_png
@@ -81,6 +83,24 @@ def test_names_that_cannot_be_tags_are_refused_with_the_reason(typed, reason):
         normalise(typed)
     assert reason in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+@given(st.text(max_size=60))
+def test_any_typed_name_is_a_tag_in_normal_form_or_refused_with_a_reason(typed):
+    try:
+        tag = normalise(typed)
+    except TagError as error:
+        assert str(error) and "\n" not in str(error)
+        return
+    assert 0 < len(tag) <= 40 and normalise(tag) == tag and tag == tag.lower()
+
+
+@given(st.text(max_size=30))
+def test_any_range_text_is_read_or_refused_in_one_line(typed):
+    try:
+        parse_range(typed)
+    except insights.RangeError as error:
+        assert "\n" not in str(error)
 
 
 def test_tag_commands_parse_several_names_and_refuse_too_many():
@@ -450,6 +470,21 @@ def test_the_chart_goes_to_the_askers_dm_where_the_bot_is_not_a_member(fresh_bot
     [chart] = wait_until(lambda: _charts(standin, known), message="no chart was uploaded")
     assert chart["channels"] == [standin.dm_channel(KEN)]
     assert chart["content"].startswith(PNG_SIGNATURE)
+
+
+def test_a_refused_upload_is_said_privately_and_the_numbers_still_come(fresh_bot, standin):
+    bot = fresh_bot()
+    declared = datetime.now(UTC) - 3 * H
+    seed(bot, "Flaky DNS", "P2", declared, resolved=declared + H)
+    room = standin.create_channel(f"insights-{uuid.uuid4().hex[:6]}", members=["UBOT", ANA])
+    known = {f["id"] for f in standin.files()}
+    before = len(standin.responses())
+    standin.fail_next("files.getUploadURLExternal", "file_uploads_disabled")
+    _, _, answer = ask_stats(bot, standin, "stats", room)
+    assert "*1 incident* (1 resolved, 0 open)" in answer
+    warning = wait_until(lambda: [r["text"] for r in standin.responses()[before:] if "TTR chart" in r.get("text", "")])[0]
+    assert "`file_uploads_disabled`" in warning and "numbers above are complete" in warning
+    assert _charts(standin, known) == []
 
 
 def test_no_chart_when_there_is_nothing_to_draw(fresh_bot, standin):

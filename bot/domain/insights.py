@@ -74,7 +74,8 @@ def parse_range(text: str | None) -> StatsRange:
     text = (text or DEFAULT_RANGE).strip().lower()
     match = _RANGE.match(text)
     if match is None:
-        raise RangeError(f"`{text.replace('`', '')[:40]}` is not a range I can read. {RANGE_HELP}")
+        shown = "".join(char if char.isprintable() else "?" for char in text).replace("`", "'")[:40]
+        raise RangeError(f"`{shown}` is not a range I can read. {RANGE_HELP}")
     amount, unit = int(match[1]), match[2][0]
     if amount < 1:
         raise RangeError(f"A range has to cover some time. {RANGE_HELP}")

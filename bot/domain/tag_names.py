@@ -66,5 +66,5 @@ def _describe(char: str) -> str:
 
 
 def _quote(text: str) -> str:
-    """Echo input inside inline code without letting it break out."""
-    return text.replace("`", "'")[:MAX_TAG]
+    """Echo input inside inline code, on one line, without letting it break out."""
+    return "".join(char if char.isprintable() else "?" for char in text).replace("`", "'")[:MAX_TAG]
