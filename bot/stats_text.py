@@ -16,6 +16,7 @@ from bot.slack_format import safe
 MAX_LISTED = 5  # incidents named per missed target or repeated tag; the rest are counted
 MAX_TAGS_SHOWN = 15
 TITLE_LIMIT = 40
+MAX_MONTH_ROWS = 24  # a longer window's earlier months are in the chart
 
 
 def working_on_it(label: str) -> str:
@@ -74,7 +75,7 @@ def _month_table(stats: Stats) -> str:
     """A fixed-width table (a code block keeps its columns in Slack); durations are ASCII."""
     header = ["month", "incidents", "resolved", *(f"{METRIC_NAMES[m]} med / p90" for m in METRICS)]
     rows = [header]
-    for month in stats.months:
+    for month in stats.months[-MAX_MONTH_ROWS:]:
         spreads = [month.spreads[m] for m in METRICS]
         rows.append([month.month, str(month.incidents), str(month.spreads["ttr"].count), *(_spread(s) for s in spreads)])
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
@@ -82,7 +83,9 @@ def _month_table(stats: Stats) -> str:
         "  ".join(cell.rjust(w) if i in (1, 2) else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))).rstrip()
         for row in rows
     ]
-    return "```\n" + "\n".join(lines) + "\n```"
+    earlier = len(stats.months) - MAX_MONTH_ROWS
+    note = f"\n_{earlier} earlier months are in the chart._" if earlier > 0 else ""
+    return "```\n" + "\n".join(lines) + "\n```" + note
 
 
 def _spread(spread) -> str:

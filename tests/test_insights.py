@@ -32,6 +32,7 @@ from bot.domain.insights import IncidentFacts, Spread, StatsRange, Targets, pars
 from bot.domain.tag_names import TagError, normalise
 from bot.domain.times import from_slack_ts
 from bot.postmortem import incident_as_json, render_postmortem
+from bot.stats_text import stats_text
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Incident, IncidentTag, MilestoneClaim
@@ -222,6 +223,15 @@ def test_stats_group_by_month_in_the_time_zone_and_find_breaches_and_repeats():
     assert [(r.tag, [f.id for f in r.incidents]) for r in stats.repeated] == [("db", [1, 3])]
     assert stats.by_tag == (("db", 2), ("deploy", 1)) and stats.untagged == 2
     assert insights.ttr_trend(stats)[-2:] == [("2026-10", months["2026-10"].spreads["ttr"]), ("2026-11", months["2026-11"].spreads["ttr"])]
+
+
+def test_a_long_window_keeps_the_answer_short():
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    facts = [_facts(i, now - timedelta(days=30 * i + 1), resolved=now - timedelta(days=30 * i), severity="P1", tags=["db"],
+                    private=i % 2 == 0) for i in range(1, 110)]
+    text = stats_text(insights.compute(facts, parse_range("10y"), now, TOKYO, Targets()))
+    assert len(text) < 4000 and "earlier months are in the chart" in text
+    assert "*109 incidents*" in text and "• *TTR* 109 missed:" in text and "… and 104 more" in text
 
 
 def test_nothing_resolved_means_no_trend_to_draw():
