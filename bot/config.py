@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.domain.insights import METRICS, Targets, parse_duration_setting
 from bot.domain.marks import DEFAULT_REACTIONS, parse_reaction_setting
 from bot.domain.rhythm import DEFAULT_LEAD_NUDGE_MINUTES, DEFAULT_NUDGE_MINUTES, DEFAULT_POSTMORTEM_DUE_DAYS, Rhythm
 
@@ -48,6 +49,7 @@ class Settings:
     scheduler_mode: str = "embedded"
     clock_poll_seconds: float = DEFAULT_CLOCK_POLL_SECONDS
     api_timeout_seconds: float = DEFAULT_API_TIMEOUT_SECONDS
+    targets: Targets = field(default_factory=Targets)  # TTD / TTM / TTR per severity, for /incident stats
 
     @property
     def socket_mode(self) -> bool:
@@ -85,6 +87,7 @@ class Settings:
             scheduler_mode=_scheduler_mode(env),
             clock_poll_seconds=_positive_number(env, "CLOCK_POLL_SECONDS", DEFAULT_CLOCK_POLL_SECONDS, allow_zero=False),
             api_timeout_seconds=_positive_number(env, "SLACK_API_TIMEOUT", DEFAULT_API_TIMEOUT_SECONDS, allow_zero=False),
+            targets=_targets(env),
         )
 
 
@@ -192,3 +195,19 @@ def _scheduler_mode(env: Mapping[str, str]) -> str:
     if value not in SCHEDULER_MODES:
         raise ConfigError(f"SCHEDULER must be one of {', '.join(SCHEDULER_MODES)}, got {value!r}")
     return value
+
+
+def _targets(env: Mapping[str, str]) -> Targets:
+    """TARGET_TTD_P1=5m, TARGET_TTR_P2=8h, …: each overrides one default; 0 or off drops it."""
+    limits = Targets().limits
+    for severity, defaults in limits.items():
+        for metric in METRICS:
+            name = f"TARGET_{metric.upper()}_{severity}"
+            value = _optional(env, name)
+            if value is None:
+                continue
+            try:
+                defaults[metric] = parse_duration_setting(value)
+            except ValueError as error:
+                raise ConfigError(f"{name} {error}, got {value!r}") from None
+    return Targets(limits)

@@ -21,6 +21,7 @@ from bot.domain.incidents import Change
 from bot.postmortem_delivery import deliver_postmortem
 from bot.reminders import sync_incident
 from bot.services import Services
+from bot.stats_delivery import ShowStats, post_stats
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,8 @@ def _run(followup, client: WebClient, respond, services: Services) -> None:
         _call("views.open", client.views_open, trigger_id=followup.trigger_id, view=view)
     elif isinstance(followup, Ephemeral):
         _call("chat.postEphemeral", client.chat_postEphemeral, channel=followup.channel, user=followup.user, text=followup.text)
+    elif isinstance(followup, ShowStats):
+        post_stats(followup, client, respond, services)
 
 
 def apply_change(change: Change, client: WebClient, respond, services: Services) -> None:

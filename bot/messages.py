@@ -36,6 +36,8 @@ NOTICE_EMOJI = {
     "decision": ":vertical_traffic_light:",
     "action_done": ":white_check_mark:",
     "postmortem_done": ":books:",
+    "tag": ":label:",
+    "untag": ":label:",
 }
 TITLES = {
     "status": "Status",
@@ -53,6 +55,8 @@ TITLES = {
     "action_pushed": "Action item pushed",
     "postmortem_done": "Postmortem",
     "snooze": "Nudges snoozed",
+    "tag": "Tags",
+    "untag": "Tags",
 }
 
 

@@ -179,6 +179,7 @@ def incident_as_json(data: PostmortemData) -> dict:
         "participants": [person(p) for p in data.participants],
         "description": data.description,
         "impact": data.impact,
+        "tags": list(data.tags),
         "milestones": {
             name: {"at": when(m.at), "source": m.source} for name, m in data.milestones.items()
         },

@@ -775,6 +775,8 @@ class SlackStandIn:
             raise _invalid("[ERROR] length must be an integer")
         if length < 1:
             raise _invalid("[ERROR] length must be positive")
+        if len(str(args.get("alt_txt") or "")) > 1000:
+            raise SlackError("alt_txt_too_large")
         file_id = self._new_id("F")
         self._uploads[file_id] = {"id": file_id, "filename": str(args["filename"]), "length": length,
                                   "content": None, "completed": False, "alt_txt": args.get("alt_txt")}

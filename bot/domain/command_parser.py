@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.domain import insights, tag_names
 from bot.domain.texts import storable
 
 SEVERITIES = ("P1", "P2", "P3", "P4")
@@ -123,9 +124,25 @@ class ListOpen:
     pass
 
 
+@dataclass(frozen=True)
+class Tag:
+    tags: tuple[str, ...]  # normalised; empty: list the incident's tags
+
+
+@dataclass(frozen=True)
+class Untag:
+    tags: tuple[str, ...]  # normalised, at least one
+
+
+@dataclass(frozen=True)
+class Stats:
+    range: insights.StatsRange
+
+
 Command = (
     Start | Status | Update | Severity | Lead | Role | Note | SetMilestone | Action
     | Deadline | Followups | PostmortemDone | RepostPostmortem | Retry | Timeline | Help | ListOpen
+    | Tag | Untag | Stats
 )
 
 USAGE = {
@@ -148,6 +165,9 @@ USAGE = {
     "followups": "`/incident followups`",
     "timeline": "`/incident timeline`",
     "list": "`/incident list`",
+    "tag": "`/incident tag <name> [more names]` (a cause class such as `db`, `deploy`, `network`; no name lists the tags)",
+    "untag": "`/incident untag <name>`",
+    "stats": "`/incident stats [30d|90d|365d]` (anywhere: counts, TTD/TTM/TTR per month, missed targets, repeated tags)",
     "help": "`/incident help`",
 }
 
@@ -284,6 +304,25 @@ def _retry(word: str, rest: str) -> Retry:
     return Retry(incident_ref=ref or None)
 
 
+def _tag(word: str, rest: str) -> Tag | Untag:
+    try:
+        tags = tuple(tag_names.normalise_all(rest.split()))
+    except tag_names.TagError as error:
+        raise UsageError(str(error)) from None
+    if word == "untag":
+        if not tags:
+            raise UsageError(f"Say which tag to remove. Use {USAGE['untag']}.")
+        return Untag(tags=tags)
+    return Tag(tags=tags)
+
+
+def _stats(word: str, rest: str) -> Stats:
+    try:
+        return Stats(range=insights.parse_range(rest or None))
+    except insights.RangeError as error:
+        raise UsageError(str(error)) from None
+
+
 def _no_arguments(command: Command):
     def parse_bare(word: str, rest: str) -> Command:
         if rest:
@@ -331,5 +370,9 @@ _PARSERS = {
     "timeline": _no_arguments(Timeline()),
     "help": _no_arguments(Help()),
     "list": _no_arguments(ListOpen()),
+    "tag": _tag,
+    "tags": _tag,
+    "untag": _tag,
+    "stats": _stats,
     **{word: _milestone for word in TIME_MILESTONES},
 }

@@ -273,10 +273,13 @@ def claims_of(session: Session, incident: Incident) -> list[Claim]:
             ReactionMark.mark.in_(MILESTONE_MARKS),
         )
     )
-    claims += [
-        Claim(m.mark, times.from_slack_ts(m.message_ts), times.from_slack_ts(m.event_ts), "reaction") for m in marks
-    ]
+    claims += [reaction_claim(m.mark, m.message_ts, m.event_ts) for m in marks]
     return claims
+
+
+def reaction_claim(mark: str, message_ts: str, event_ts: str) -> Claim:
+    """A milestone mark: the marked message's time, claimed when the reaction was added."""
+    return Claim(mark, times.from_slack_ts(message_ts), times.from_slack_ts(event_ts), "reaction")
 
 
 def set_milestone(

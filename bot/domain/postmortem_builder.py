@@ -95,6 +95,7 @@ def build(session: Session, incident: Incident, tz: ZoneInfo, now: datetime) -> 
         full_log=tuple(items),
         generated_at=now,
         people=names,
+        tags=tuple(tag.tag for tag in incident.tags),
     )
 
 

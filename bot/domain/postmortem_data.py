@@ -55,7 +55,7 @@ class TimelineItem:
     at: datetime
     # "message" for what people said in the channel; otherwise what the bot
     # recorded: "declared", "status", "update", "note", "severity", "lead",
-    # "role", "milestone", "action", "reopened".
+    # "role", "milestone", "action", "reopened", "tag", "untag".
     kind: str
     author: Person | None
     text: str
@@ -98,3 +98,4 @@ class PostmortemData:
     full_log: tuple[TimelineItem, ...]  # every entry, in time order (appendix)
     generated_at: datetime
     people: dict[str, str] = field(default_factory=dict)  # user id -> name, for <@U…> in texts
+    tags: tuple[str, ...] = ()  # cause classes (`db`, `deploy`), alphabetical

@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 
 from bot import messages
 from bot.domain import command_parser as cp
-from bot.domain import deadlines, followup_items, incidents
+from bot.domain import deadlines, followup_items, incidents, tags
 from bot.domain.incidents import Change, IncidentError
 from bot.domain.times import utcnow
 from bot.followups import OpenStartForm, run_followups
 from bot.membership import MembershipUnknown, is_member
 from bot.services import Services
+from bot.stats_delivery import ShowStats
+from bot.stats_text import working_on_it
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,9 @@ def _dispatch(parsed: cp.Command, command: dict, services: Services, client) -> 
     if isinstance(parsed, cp.Followups):
         with services.db.session() as session:
             return Outcome(messages.followups_text(followup_items.open_followups(session), settings.timezone, now))
+    if isinstance(parsed, cp.Stats):
+        # Reading the window and drawing the chart wait for the lazy follow-up: the ack never does.
+        return Outcome(working_on_it(parsed.range.label), [ShowStats(channel=channel, user=user, range=parsed.range)])
 
     # Everything else acts on the incident of the channel it is typed in, for its members only.
     # Asked before the incident is locked, so no lock is held while Slack answers.
@@ -102,6 +107,8 @@ def _dispatch(parsed: cp.Command, command: dict, services: Services, client) -> 
             return Outcome(messages.timeline_text(incident, incidents.timeline(session, incident), settings.timezone))
         if isinstance(parsed, cp.Deadline) and parsed.time_text is None and not parsed.clear:
             return Outcome(deadlines.describe_deadline(incident, settings.timezone, now))
+        if isinstance(parsed, cp.Tag) and not parsed.tags:
+            return Outcome(tags.describe_tags(session, incident))
         change = _change(session, incident, parsed, user, now, settings.timezone)
     return Outcome(messages.reply(change), change.all())
 
@@ -127,6 +134,10 @@ def _change(session, incident, parsed: cp.Command, user: str, now, tz) -> Change
         if parsed.clear:
             return deadlines.clear_deadline(session, incident, user, now)
         return deadlines.set_deadline(session, incident, parsed.time_text, parsed.what, user, now, tz)
+    if isinstance(parsed, cp.Tag):
+        return tags.add_tags(session, incident, list(parsed.tags), user, now)
+    if isinstance(parsed, cp.Untag):
+        return tags.remove_tags(session, incident, list(parsed.tags), user, now)
     if isinstance(parsed, cp.PostmortemDone):
         return followup_items.mark_postmortem_done(session, incident, user, now)
     if isinstance(parsed, cp.RepostPostmortem):
