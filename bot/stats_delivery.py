@@ -38,7 +38,7 @@ def post_stats(request: ShowStats, client: WebClient, respond, services: Service
     now = utcnow()
     try:
         since = request.range.start(now, settings.timezone)
-        with services.db.session() as session:
+        with services.db.read_session() as session:
             facts = incident_facts.load(session, since, now)
         stats = insights.compute(facts, request.range, now, settings.timezone, settings.targets)
         text = stats_text.stats_text(stats)

@@ -99,5 +99,12 @@ class Database:
             with connection.begin():
                 yield connection
 
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for reads only (stats, exports): on SQLite it takes no write lock, so a long
+        read never makes message events wait. Nothing it changes is committed."""
+        with self.read() as connection, self._sessions(bind=connection) as session:
+            yield session
+
     def dispose(self) -> None:
         self.engine.dispose()
