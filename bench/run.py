@@ -28,7 +28,6 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -44,6 +43,7 @@ from bot.domain.times import utcnow
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Incident, TimelineEntry
+from tests import scratch_databases
 from tests.slack_requests import SlackRequests
 from tests.slack_standin import BOT_USER_ID, SlackStandIn
 
@@ -70,20 +70,8 @@ def log(message: str) -> None:
 # --- databases ------------------------------------------------------------------------------------
 
 
-@contextmanager
 def scratch_database(backend: str, directory: Path):
-    """A database of its own: an SQLite file, or a new database on the local PostgreSQL (dropped after)."""
-    if backend == "sqlite":
-        yield f"sqlite:///{directory / f'bench-{uuid.uuid4().hex[:8]}.db'}"
-        return
-    name = f"incbot_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_SERVER, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{PG_SERVER.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(PG_SERVER, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return scratch_databases.scratch_database(backend, directory, prefix="incbot_bench", server=PG_SERVER)
 
 
 def open_database(url: str) -> Database:
@@ -353,7 +341,6 @@ def table(results: dict, args) -> tuple[str, list[tuple[str, bool, str]]]:
             return out + [""]
         return cells
 
-    m = results[backends[0]]["apps"]["noop"]["phases"]["mixed"]
     row(f"events/s, mixed stream ({args.seconds:g} s: 80% incident channel, 2% retries, commands)", per_backend(rate("mixed", None)))
     row("  of which incident-channel events/s", per_backend(rate("mixed", INCIDENT)))
     row("  of which non-incident-channel events/s", per_backend(rate("mixed", OTHER)))

@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 import threading
 import time
-import uuid
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-import psycopg
 import pytest
 from sqlalchemy import select
 
@@ -29,11 +25,11 @@ from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Incident
 from tests.slack_requests import SlackRequests
+from tests.scratch_databases import PG_SERVER, scratch_database  # noqa: F401 - tests import them from here
 from tests.slack_standin import SlackStandIn
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
-PG_SERVER = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = [b.strip() for b in os.environ.get("TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()]
 
 # People in the stand-in workspace.
@@ -161,22 +157,6 @@ def standin(database_url):
         slack.add_user(MIN, "min", "김민준", tz="Asia/Seoul")
         slack.add_user(LEE, "lee", "Lee Chen", tz="America/New_York")
         yield slack
-
-
-@contextmanager
-def scratch_database(backend: str, directory) -> Iterator[str]:
-    """A database of its own: an SQLite file in `directory`, or a new database on the local PostgreSQL."""
-    if backend == "sqlite":
-        yield f"sqlite:///{directory / 'incidents.db'}"
-        return
-    name = f"incbot_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_SERVER, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{PG_SERVER.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(PG_SERVER, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
