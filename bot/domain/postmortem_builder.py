@@ -71,6 +71,7 @@ def build(session: Session, incident: Incident, tz: ZoneInfo, now: datetime) -> 
         full_log=tuple(items),
         generated_at=now,
         people=names,
+        imported_from=incident.imported_from,
     )
 
 

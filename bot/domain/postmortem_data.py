@@ -98,3 +98,4 @@ class PostmortemData:
     full_log: tuple[TimelineItem, ...]  # every entry, in time order (appendix)
     generated_at: datetime
     people: dict[str, str] = field(default_factory=dict)  # user id -> name, for <@U…> in texts
+    imported_from: str | None = None  # set when read from a Slack export, not recorded live
