@@ -18,12 +18,13 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.config import Settings
 from bot.domain import incidents, postmortem_builder, times
 from bot.domain.command_parser import SEVERITIES
-from bot.domain.incident_import import ImportRefused, import_history, read_history
+from bot.domain.incident_import import ImportRefused, check_started, import_history, read_history
 from bot.domain.slack_export import ExportError, open_export
 from bot.postmortem import render_postmortem
 from bot.services import Services
@@ -90,6 +91,7 @@ def _import(args: list[str], settings: Settings) -> int:
     try:
         export = open_export(options.export)
         history = read_history(export, options.channel, settings.reactions, since, until, tz)
+        check_started(history, started, tz)
     except (ExportError, ImportRefused) as error:
         raise BadInput(str(error)) from None
     channel = history.channel
@@ -98,7 +100,14 @@ def _import(args: list[str], settings: Settings) -> int:
         raise BadInput("--title is empty; give the incident a title or leave --title out to use the channel's")
 
     database = Database(settings.database_url)
-    upgrade(database.engine)  # a fresh database takes an import like a current one
+    # A fresh database takes an import like a current one; the migration's chatter would bury
+    # the one line this command prints (`python app.py migrate` shows it).
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().getEffectiveLevel()))
+    try:
+        upgrade(database.engine)
+    except OperationalError as error:
+        reason = str(error.orig or error).strip().splitlines()[0]
+        raise BadInput(f"cannot use the database {_redacted(settings.database_url)}: {reason}") from None
     try:
         with database.session() as session:
             imported = import_history(
@@ -142,8 +151,11 @@ def _post(incident_id: int, channel: str, language: str, settings: Settings, dat
         client.conversations_join(channel=channel)
     except SlackApiError as error:
         # A private channel cannot be joined (the bot may already be in it); delivery says if not.
-        log.info("conversations.join %s: %s", channel, error.response.get("error"))
+        log.debug("conversations.join %s: %s", channel, error.response.get("error"))
     services = Services(dataclasses.replace(settings, postmortem_language=language), database)
+    # The delivery logs a refusal for operators of the live bot; here the one line below says it.
+    quiet = logging.getLogger("bot.postmortem_delivery")
+    quiet.setLevel(max(logging.CRITICAL, logging.getLogger().getEffectiveLevel()))
     error = deliver_postmortem(incident_id, client, services, channel=channel)
     if error is not None:
         print(
@@ -154,6 +166,10 @@ def _post(incident_id: int, channel: str, language: str, settings: Settings, dat
         return 1
     print(f"posted the postmortem of incident #{incident_id} in {channel}", file=sys.stderr)
     return 0
+
+
+def _redacted(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _severity(value: str) -> str:

@@ -127,11 +127,7 @@ def import_history(
     if existing is not None:
         how = "was already imported as" if existing.imported_from else "is already"
         raise ImportRefused(f"#{channel.name} ({channel.id}) {how} incident #{existing.id}; nothing imported")
-    if started_at is not None and started_at > history.declared_at:
-        raise ImportRefused(
-            f"--started must be at or before the first message of #{channel.name} "
-            f"({times.show(history.declared_at, tz)})"
-        )
+    check_started(history, started_at, tz)
     try:
         change = incidents.declare(
             session,
@@ -178,6 +174,15 @@ def import_history(
     # Names Slack told the live bot are newer than an export's: only fill in the missing ones.
     postmortem_builder.remember_names(session, {u: n for u, n in history.names.items() if u not in known}, now)
     return Imported(incident.id, channel.name, recorded, marked, closed)
+
+
+def check_started(history: ChannelHistory, started_at: datetime | None, tz: ZoneInfo) -> None:
+    """Impact cannot start after the incident was declared, which is the first imported message."""
+    if started_at is not None and started_at > history.declared_at:
+        raise ImportRefused(
+            f"--started must be at or before the first message of #{history.channel.name} "
+            f"({times.show(history.declared_at, tz)})"
+        )
 
 
 def _close_at(session: Session, incident: Incident, at: datetime) -> None:

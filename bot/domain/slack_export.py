@@ -19,7 +19,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from bot.domain.slack_objects import valid_ts
+from bot.domain.slack_objects import valid_channel, valid_ts
 from bot.domain.times import from_slack_ts
 
 _DAY_FILE = re.compile(r"^\d{4}-\d{2}-\d{2}\.json$")
@@ -90,8 +90,8 @@ class SlackExport:
             if not isinstance(data, list):
                 raise ExportError(f"{file}: expected a JSON array of channels, found {type(data).__name__}")
             for index, raw in enumerate(data):
-                if not isinstance(raw, dict) or not _text(raw.get("id")) or not _text(raw.get("name")):
-                    raise ExportError(f"{file}: channel {index + 1} has no id or name")
+                if not isinstance(raw, dict) or not valid_channel(raw.get("id")) or not _text(raw.get("name")):
+                    raise ExportError(f"{file}: channel {index + 1} has no valid id or no name")
                 channels.append(
                     ExportChannel(
                         id=raw["id"],
@@ -177,13 +177,13 @@ class _Zip(_Files):
 
     def __init__(self, path: Path, archive: zipfile.ZipFile):
         self.archive = archive
-        names = [n for n in archive.namelist() if not n.startswith("__MACOSX/") and not n.endswith("/")]
+        entries = {_member_name(i): i for i in archive.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")}
         # The export's root is wherever its channels.json sits (the shallowest one).
-        roots = sorted((PurePosixPath(n).parent for n in names if PurePosixPath(n).name == "channels.json"), key=lambda p: len(p.parts))
+        roots = sorted((PurePosixPath(n).parent for n in entries if PurePosixPath(n).name == "channels.json"), key=lambda p: len(p.parts))
         if not roots:
             raise ExportError(f"{path}: a zip without channels.json; is this a Slack export?")
         prefix = "" if str(roots[0]) == "." else f"{roots[0]}/"
-        self.members = {n[len(prefix):]: n for n in names if n.startswith(prefix)}
+        self.members = {n[len(prefix):]: info for n, info in entries.items() if n.startswith(prefix)}
 
     def read(self, name: str) -> bytes | None:
         member = self.members.get(name)
@@ -196,6 +196,17 @@ class _Zip(_Files):
 
     def day_files(self, folder: str) -> list[str]:
         return sorted(n for n in self.members if n.startswith(f"{folder}/") and _DAY_FILE.match(n[len(folder) + 1 :]))
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """A member's path; a zip tool that stored UTF-8 names without saying so (no flag 0x800) still
+    finds `inc-決済…/` folders, which Python would otherwise read as cp437."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
 
 
 def _text(value: object) -> bool:
