@@ -52,6 +52,7 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     parser = _OneLineParser(
         prog="python app.py import",
         description="Import a past incident from a Slack export and draft its postmortem.",
+        epilog=f"TIME is YYYY-MM-DD HH:MM in {settings.timezone.key} (INCIDENT_TIMEZONE), or ISO 8601.",
     )
     parser.add_argument("export", help="the export folder, or the .zip Slack made")
     parser.add_argument("--channel", required=True, help="the incident's channel, by name (inc-…) or id (C0…)")
@@ -60,7 +61,8 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     parser.add_argument("--from", dest="since", metavar="TIME", help="import only messages from this time on")
     parser.add_argument("--to", dest="until", metavar="TIME", help="import only messages up to this time")
     parser.add_argument("--started", metavar="TIME", help="when impact began (default: the first message)")
-    parser.add_argument("--language", choices=("en", "ja"), default=settings.postmortem_language)
+    parser.add_argument("--language", choices=("en", "ja"), default=settings.postmortem_language,
+                        help=f"of the postmortem, default {settings.postmortem_language} (POSTMORTEM_LANGUAGE)")
     parser.add_argument("--out", metavar="FILE", help="write the postmortem here instead of printing it")
     parser.add_argument("--post", action="store_true", help="post the postmortem to Slack (needs SLACK_BOT_TOKEN)")
     parser.add_argument("--post-channel", metavar="CHANNEL_ID", help="post there instead of the incident's channel")
@@ -102,7 +104,7 @@ def _import(args: list[str], settings: Settings) -> int:
     database = Database(settings.database_url)
     # A fresh database takes an import like a current one; the migration's chatter would bury
     # the one line this command prints (`python app.py migrate` shows it).
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().getEffectiveLevel()))
+    _quiet("alembic", logging.WARNING)
     try:
         upgrade(database.engine)
     except OperationalError as error:
@@ -154,8 +156,7 @@ def _post(incident_id: int, channel: str, language: str, settings: Settings, dat
         log.debug("conversations.join %s: %s", channel, error.response.get("error"))
     services = Services(dataclasses.replace(settings, postmortem_language=language), database)
     # The delivery logs a refusal for operators of the live bot; here the one line below says it.
-    quiet = logging.getLogger("bot.postmortem_delivery")
-    quiet.setLevel(max(logging.CRITICAL, logging.getLogger().getEffectiveLevel()))
+    _quiet("bot.postmortem_delivery", logging.CRITICAL)
     error = deliver_postmortem(incident_id, client, services, channel=channel)
     if error is not None:
         print(
@@ -166,6 +167,12 @@ def _post(incident_id: int, channel: str, language: str, settings: Settings, dat
         return 1
     print(f"posted the postmortem of incident #{incident_id} in {channel}", file=sys.stderr)
     return 0
+
+
+def _quiet(logger: str, level: int) -> None:
+    """Keep a logger below `level` off stderr, unless LOG_LEVEL=DEBUG asks for everything."""
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger(logger).setLevel(level)
 
 
 def _redacted(url: str) -> str:

@@ -274,6 +274,19 @@ def test_a_japanese_channel_name_is_found_in_a_zip_whatever_tool_made_it(databas
     assert "| **TTR** (resolve) | 10m |" in result.stdout
 
 
+def test_a_guest_from_another_workspace_is_named_from_the_profile_their_message_carries(database, tmp_path):
+    def by_guest(messages: list[dict]) -> list[dict]:
+        for message in messages:
+            if message.get("text", "").startswith("Rolling back"):
+                message["user"] = "U07VENDOR01"
+                message["user_profile"].update(real_name="Jo Partner", display_name="Jo (Vendor)", team="T07VENDOR")
+        return messages
+
+    export = _edited_fixture(tmp_path, f"{CHANNEL}/2026-03-12.json", by_guest)
+    record = Record(database, imported(run_import(database, export, "--channel", CHANNEL)))
+    assert record.message("Rolling back").author_id == "U07VENDOR01" and record.names["U07VENDOR01"] == "Jo (Vendor)"
+
+
 def test_importing_the_same_channel_again_is_refused_naming_the_incident(database, tmp_path):
     incident_id = imported(run_import(database, FIXTURE, "--channel", CHANNEL))
     before = counts(database)

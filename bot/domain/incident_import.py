@@ -59,7 +59,6 @@ class ChannelHistory:
 @dataclass(frozen=True)
 class Imported:
     incident_id: int
-    channel_name: str
     messages: int  # timeline entries recorded
     marks: int  # reactions that marked a message (one per person and emoji)
     closed_by_import: bool  # nobody marked it resolved: resolved at the last message
@@ -173,7 +172,7 @@ def import_history(
     known = postmortem_builder.known_names(session, set(history.names))
     # Names Slack told the live bot are newer than an export's: only fill in the missing ones.
     postmortem_builder.remember_names(session, {u: n for u, n in history.names.items() if u not in known}, now)
-    return Imported(incident.id, channel.name, recorded, marked, closed)
+    return Imported(incident.id, recorded, marked, closed)
 
 
 def check_started(history: ChannelHistory, started_at: datetime | None, tz: ZoneInfo) -> None:

@@ -177,9 +177,14 @@ class _Zip(_Files):
 
     def __init__(self, path: Path, archive: zipfile.ZipFile):
         self.archive = archive
-        entries = {_member_name(i): i for i in archive.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")}
+        entries = {
+            _member_name(info): info
+            for info in archive.infolist()
+            if not info.is_dir() and not info.filename.startswith("__MACOSX/")  # macOS re-zipping debris
+        }
         # The export's root is wherever its channels.json sits (the shallowest one).
-        roots = sorted((PurePosixPath(n).parent for n in entries if PurePosixPath(n).name == "channels.json"), key=lambda p: len(p.parts))
+        roots = [PurePosixPath(n).parent for n in entries if PurePosixPath(n).name == "channels.json"]
+        roots.sort(key=lambda folder: len(folder.parts))
         if not roots:
             raise ExportError(f"{path}: a zip without channels.json; is this a Slack export?")
         prefix = "" if str(roots[0]) == "." else f"{roots[0]}/"
