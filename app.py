@@ -17,7 +17,10 @@ from storage.db import Database
 from storage.migrate import upgrade
 
 log = logging.getLogger("incident-bot")
-USAGE = "use: python app.py [serve|clock|migrate|export <incident> --format md|json]"
+USAGE = (
+    "use: python app.py [serve|clock|migrate|export <incident> --format md|json"
+    "|import <export-dir-or-zip> --channel <name> [--title …] [--severity P1-P4] [--post]]"
+)
 
 
 def build_app(settings: Settings, database: Database | None = None, services: Services | None = None) -> App:
@@ -58,7 +61,9 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     command = argv[1] if len(argv) > 1 else "serve"
     try:
-        settings = Settings.from_env(os.environ, need_slack=command in ("serve", "clock"), need_signing=command == "serve")
+        # `import --post` talks to Slack like the clock does: a bot token, no signing secret.
+        need_slack = command in ("serve", "clock") or (command == "import" and "--post" in argv[2:])
+        settings = Settings.from_env(os.environ, need_slack=need_slack, need_signing=command == "serve")
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
@@ -70,6 +75,10 @@ def main(argv: list[str]) -> int:
         from bot.cli import export
 
         return export(argv[2:], settings)
+    if command == "import":
+        from bot.slack_export_import import import_command
+
+        return import_command(argv[2:], settings)
     if command == "clock":
         return clock(settings)
     if command != "serve":

@@ -204,4 +204,5 @@ def incident_as_json(data: PostmortemData) -> dict:
         "key_timeline": [item(e) for e in data.key_timeline],
         "timeline": [item(e) for e in data.full_log],
         "generated_at": when(data.generated_at),
+        "imported_from": data.imported_from,
     }

@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain import incidents, postmortem_builder
+from bot.domain.slack_objects import user_name
 from bot.domain.times import utcnow
 from bot.postmortem import postmortem_filename, render_postmortem, render_summary
 from bot.services import Services
@@ -17,7 +18,8 @@ log = logging.getLogger(__name__)
 MAX_NAME_LOOKUPS = 100  # users.info is Tier 4; a huge incident should not stall the post
 
 
-def deliver_postmortem(incident_id: int, client: WebClient, services: Services) -> None:
+def deliver_postmortem(incident_id: int, client: WebClient, services: Services, channel: str | None = None) -> str | None:
+    """Post into `channel` (default the incident's own); returns Slack's error code when it could not."""
     settings = services.settings
     with services.db.session() as session:
         incident = incidents.get_incident(session, incident_id)
@@ -29,12 +31,13 @@ def deliver_postmortem(incident_id: int, client: WebClient, services: Services) 
         postmortem_builder.remember_names(session, names, now)
         incident = incidents.get_incident(session, incident_id)
         data = postmortem_builder.build(session, incident, settings.timezone, now)
+    channel = channel or incident.channel_id
     summary = render_summary(data, settings.postmortem_language)
     document = render_postmortem(data, settings.postmortem_language)
     try:
-        client.chat_postMessage(channel=incident.channel_id, text=summary)
+        client.chat_postMessage(channel=channel, text=summary)
         client.files_upload_v2(
-            channel=incident.channel_id,
+            channel=channel,
             content=document.encode("utf-8"),
             filename=postmortem_filename(data),
             title=f"Postmortem draft: incident #{incident.id}",
@@ -45,15 +48,16 @@ def deliver_postmortem(incident_id: int, client: WebClient, services: Services) 
         # Nothing is lost: the record stays, and the draft is rendered again on request.
         try:
             client.chat_postMessage(
-                channel=incident.channel_id,
+                channel=channel,
                 text=f":warning: The postmortem draft could not be posted (`{code}`). Everything is kept: run "
                 f"`/incident postmortem` to post it again, or `python app.py export {incident.id}` to print it.",
             )
         except SlackApiError:
             log.error("could not tell incident %s's channel that its postmortem failed", incident_id)
-        return
+        return code or "unknown_error"
     with services.db.session() as session:
         incidents.get_incident(session, incident_id).postmortem_posted_at = now
+    return None
 
 
 def look_up_names(client: WebClient, user_ids: list[str]) -> dict[str, str]:
@@ -65,6 +69,5 @@ def look_up_names(client: WebClient, user_ids: list[str]) -> dict[str, str]:
         except SlackApiError as error:
             log.info("users.info %s: %s", user_id, error.response.get("error"))
             continue
-        profile = user.get("profile") or {}
-        names[user_id] = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name") or user_id
+        names[user_id] = user_name(user) or user_id
     return names

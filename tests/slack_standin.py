@@ -195,17 +195,21 @@ class SlackStandIn:
             return copy.deepcopy(self._users[user_id])
 
     def create_channel(self, name: str, members: Iterable[str] = (), is_private: bool = False,
-                       creator: str | None = None) -> str:
-        """A channel a person made, outside the bot. The bot is a member only if "UBOT" is listed."""
+                       creator: str | None = None, channel_id: str | None = None) -> str:
+        """A channel a person made, outside the bot. The bot is a member only if "UBOT" is listed.
+
+        `channel_id` gives it a known id (e.g. the one a workspace export names)."""
         with self._lock:
             problem = _channel_name_problem(name)
             if problem or self._channel_named(name):
                 raise ValueError(f"cannot create #{name}: {problem or 'name_taken'}")
+            if channel_id is not None and channel_id in self._channels:
+                raise ValueError(f"cannot create #{name}: {channel_id} exists")
             members = list(dict.fromkeys(members))
             for user in members:
                 self._require_user(user)
             creator = creator or next((m for m in members if m != BOT_USER_ID), "U0ADMIN")
-            channel_id = self._new_id("C")
+            channel_id = channel_id or self._new_id("C")
             self._channels[channel_id] = self._new_channel(channel_id, name, is_private, creator, members)
             self._messages[channel_id] = []
             return channel_id

@@ -96,6 +96,7 @@ def build(session: Session, incident: Incident, tz: ZoneInfo, now: datetime) -> 
         generated_at=now,
         people=names,
         tags=tuple(tag.tag for tag in incident.tags),
+        imported_from=incident.imported_from,
     )
 
 

@@ -99,3 +99,4 @@ class PostmortemData:
     generated_at: datetime
     people: dict[str, str] = field(default_factory=dict)  # user id -> name, for <@U…> in texts
     tags: tuple[str, ...] = ()  # cause classes (`db`, `deploy`), alphabetical
+    imported_from: str | None = None  # set when read from a Slack export, not recorded live

@@ -8,7 +8,6 @@ crash first, Slack delivers the event again instead of it being lost.
 from __future__ import annotations
 
 import logging
-import re
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -17,15 +16,13 @@ from bot import membership
 from bot.domain import timeline
 from bot.domain.incidents import incident_for_channel
 from bot.domain.marks import base_emoji
+from bot.domain.slack_objects import SPOKEN, is_user_id, message_from_slack, valid_channel, valid_ts
 from bot.domain.timeline import SlackMessage
-from bot.domain.times import from_slack_ts, is_slack_ts, utcnow
+from bot.domain.times import utcnow
 from bot.followups import run_followups
 from bot.services import Services
 
 log = logging.getLogger(__name__)
-
-# Message subtypes that are something a person said; the rest (joins, topic changes…) are not.
-SPOKEN = (None, "thread_broadcast", "file_share", "me_message")
 
 
 def register(app) -> None:
@@ -58,26 +55,26 @@ def on_message(event: dict, services: Services) -> None:
     subtype = event.get("subtype")
     if subtype not in SPOKEN and subtype not in ("message_changed", "message_deleted"):
         return
-    channel = _channel(event.get("channel"))
+    channel = valid_channel(event.get("channel"))
     # Most messages are not in an incident channel: decide that first, before any parsing or unit of work.
     incident_id = services.incident_channels.incident_id(channel) if channel else None
     if incident_id is None:
         return
     if subtype == "message_changed":
         inner = event.get("message")
-        message = _message(inner, channel) if isinstance(inner, dict) else None
+        message = message_from_slack(inner, channel) if isinstance(inner, dict) else None
         if message is not None:
-            edited = message.edited_ts or _ts(event.get("event_ts"))
+            edited = message.edited_ts or valid_ts(event.get("event_ts"))
             message = SlackMessage(**{**message.__dict__, "edited_ts": edited})
             with services.db.session() as session:
                 timeline.edit_message(session, message, utcnow())
     elif subtype == "message_deleted":
-        ts = _ts(event.get("deleted_ts"))
+        ts = valid_ts(event.get("deleted_ts"))
         if ts:
             with services.db.session() as session:
                 timeline.delete_message(session, channel, ts, utcnow())
     else:
-        message = _message(event, channel)
+        message = message_from_slack(event, channel)
         if message is not None:
             services.timeline_writer.record(incident_id, message, utcnow())
 
@@ -96,11 +93,11 @@ def _on_reaction(event: dict, added: bool, context, client: WebClient, services:
     item = event.get("item") if isinstance(event.get("item"), dict) else {}
     reaction = event.get("reaction") if isinstance(event.get("reaction"), str) else ""
     reactions = services.settings.reactions
-    channel, ts = _channel(item.get("channel")), _ts(item.get("ts"))
+    channel, ts = valid_channel(item.get("channel")), valid_ts(item.get("ts"))
     if item.get("type") != "message" or base_emoji(reaction) not in reactions:
         return
-    event_ts = ts if event.get("event_ts") is None else _ts(event.get("event_ts"))
-    if not channel or not ts or not event_ts or not _is_user_id(event.get("user")):
+    event_ts = ts if event.get("event_ts") is None else valid_ts(event.get("event_ts"))
+    if not channel or not ts or not event_ts or not is_user_id(event.get("user")):
         log.warning("reaction event without a usable channel, ts, event_ts or user: %r", event)
         return
     if added:
@@ -129,7 +126,7 @@ def _store_missing_message(channel: str, ts: str, client: WebClient, services: S
     raw = fetch_message(client, channel, ts)
     if raw is None:
         return
-    message = _message(raw, channel)
+    message = message_from_slack(raw, channel)
     if message is not None:
         with services.db.session() as session:
             timeline.record_message(session, message, utcnow())
@@ -149,60 +146,3 @@ def fetch_message(client: WebClient, channel: str, ts: str) -> dict | None:
     except SlackApiError as error:
         log.warning("could not fetch message %s/%s for a reaction: %s", channel, ts, error.response.get("error"))
     return None
-
-
-def _message(raw: dict, channel: str | None) -> SlackMessage | None:
-    """A person's message in the shape the timeline keeps; None for bots and malformed ones."""
-    channel, ts = _channel(channel), _ts(raw.get("ts"))
-    if not channel or not ts:
-        return None
-    if raw.get("bot_id") or raw.get("subtype") == "bot_message" or not raw.get("user"):
-        return None  # the bot's own posts are already entries; other bots are not responders
-    if not _is_user_id(raw["user"]):
-        log.warning("message %s/%s with a malformed user %r: not recorded", channel, ts, raw["user"])
-        return None
-    files = raw.get("files") if isinstance(raw.get("files"), list) else []
-    names = tuple(_file_name(f) for f in files if isinstance(f, dict))
-    text = raw.get("text")
-    edited = raw.get("edited") if isinstance(raw.get("edited"), dict) else {}
-    return SlackMessage(
-        channel_id=channel,
-        ts=ts,
-        user_id=raw["user"],
-        text=text if isinstance(text, str) else "",
-        thread_ts=_ts(raw.get("thread_ts")),
-        files=names,
-        # Why: a message fetched for an early reaction may already be edited; without its edit
-        # time, an older edit's late event would roll the text back.
-        edited_ts=_ts(edited.get("ts")),
-    )
-
-
-# Why the helpers below: Slack sends well-formed ids and timestamps, but a broken or hostile
-# event must be dropped, not crash the listener (a 500 makes Slack deliver it again and again)
-# or overflow a column (ids are at most 32 characters in the schema).
-_USER_ID = re.compile(r"[UW][A-Z0-9]{1,31}")
-
-
-def _ts(value: object) -> str | None:
-    """A Slack ts that names a time a datetime can hold (not `999999999999.9`, year 33658), else None."""
-    if not is_slack_ts(value):
-        return None
-    try:
-        from_slack_ts(value)
-    except (OverflowError, ValueError):
-        return None
-    return value
-
-
-def _channel(value: object) -> str | None:
-    return value if isinstance(value, str) and 0 < len(value) <= 32 else None
-
-
-def _is_user_id(value: object) -> bool:
-    return isinstance(value, str) and _USER_ID.fullmatch(value) is not None
-
-
-def _file_name(file: dict) -> str:
-    name = file.get("name") or file.get("title")
-    return name if isinstance(name, str) and name else "file"
