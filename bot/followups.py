@@ -73,7 +73,7 @@ def _run(followup, client: WebClient, respond, services: Services) -> None:
             view = FORMS[followup.form](incident)
         _call("views.open", client.views_open, trigger_id=followup.trigger_id, view=view)
     elif isinstance(followup, Ephemeral):
-        _call("chat.postEphemeral", client.chat_postEphemeral, channel=followup.channel, user=followup.user, text=followup.text)
+        tell_privately(followup, client, respond)
     elif isinstance(followup, ShowStats):
         post_stats(followup, client, respond, services)
 
@@ -112,6 +112,23 @@ def apply_change(change: Change, client: WebClient, respond, services: Services)
         # Every change can move a reminder: an update restarts the nudge clock, a new severity
         # changes its cadence, resolution stops nudges and starts the review countdown.
         sync_incident(services, services.clock, incident.id)
+
+
+def tell_privately(followup: Ephemeral, client: WebClient, respond) -> None:
+    """An ephemeral message in the channel; to someone who is not in it (a refused non-member),
+    Slack refuses that, so through the interaction's response_url, which reaches them anywhere."""
+    try:
+        client.chat_postEphemeral(channel=followup.channel, user=followup.user, text=followup.text)
+        return
+    except SlackApiError as error:
+        refusal = error.response.get("error")
+    if respond is not None and refusal in ("user_not_in_channel", "channel_not_found", "not_in_channel"):
+        try:
+            respond(text=followup.text, response_type="ephemeral", replace_original=False)
+            return
+        except Exception as error:  # noqa: BLE001 - no response_url (e.g. App Home) or it expired
+            refusal = f"{refusal}; response_url: {error}"
+    log.warning("could not tell %s privately in %s: %s", followup.user, followup.channel, refusal)
 
 
 def _call(method: str, function, incident: int | None = None, **kwargs) -> dict | None:

@@ -97,6 +97,7 @@ class _Failure:
 
 _API: dict[str, tuple[Callable, dict[str, str]]] = {}
 _APP_TOKEN_METHODS = ("apps.connections.open",)
+_IDS = itertools.count(1)
 
 
 def _api(method: str, required: dict[str, str] | None = None):
@@ -123,7 +124,9 @@ class SlackStandIn:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.RLock()
-        self._ids = itertools.count(1)
+        # Shared by every stand-in in the process: Slack's ids are unique, and the bot's
+        # process-wide caches (membership) must never see one channel id in two workspaces.
+        self._ids = _IDS
         self._last_ts_us = 0
         self._users: dict[str, dict] = {}
         self._channels: dict[str, dict] = {}
