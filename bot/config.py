@@ -48,6 +48,7 @@ class Settings:
     scheduler_mode: str = "embedded"
     clock_poll_seconds: float = DEFAULT_CLOCK_POLL_SECONDS
     api_timeout_seconds: float = DEFAULT_API_TIMEOUT_SECONDS
+    postmortem_canvas: bool = False  # also put the postmortem in a canvas in the incident channel
 
     @property
     def socket_mode(self) -> bool:
@@ -85,6 +86,7 @@ class Settings:
             scheduler_mode=_scheduler_mode(env),
             clock_poll_seconds=_positive_number(env, "CLOCK_POLL_SECONDS", DEFAULT_CLOCK_POLL_SECONDS, allow_zero=False),
             api_timeout_seconds=_positive_number(env, "SLACK_API_TIMEOUT", DEFAULT_API_TIMEOUT_SECONDS, allow_zero=False),
+            postmortem_canvas=_boolean(env, "POSTMORTEM_CANVAS", default=False),
         )
 
 
@@ -192,3 +194,18 @@ def _scheduler_mode(env: Mapping[str, str]) -> str:
     if value not in SCHEDULER_MODES:
         raise ConfigError(f"SCHEDULER must be one of {', '.join(SCHEDULER_MODES)}, got {value!r}")
     return value
+
+
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
+def _boolean(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    value = _optional(env, name)
+    if value is None:
+        return default
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {value!r}")

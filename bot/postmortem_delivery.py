@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 from bot.domain import incidents, postmortem_builder
 from bot.domain.times import utcnow
 from bot.postmortem import postmortem_filename, render_postmortem, render_summary
+from bot.postmortem_canvas import publish_canvas
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,9 @@ def deliver_postmortem(incident_id: int, client: WebClient, services: Services) 
         return
     with services.db.session() as session:
         incidents.get_incident(session, incident_id).postmortem_posted_at = now
+    if settings.postmortem_canvas:
+        # Only once the draft is posted and recorded: the canvas is a second copy that may fail alone.
+        publish_canvas(incident_id, document, client, services, now)
 
 
 def look_up_names(client: WebClient, user_ids: list[str]) -> dict[str, str]:
