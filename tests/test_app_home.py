@@ -196,3 +196,31 @@ def test_empty_lists_read_well():
     text = _texts(view)
     assert ":sunny: No open incidents." in text and ":sparkles: You have no open action items." in text
     assert "Updated 2026-11-22 14:00 KST" in text and len(view["blocks"]) == 6
+
+
+def test_the_stand_in_refuses_home_views_as_slack_does(standin):
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    from tests.conftest import BOT_TOKEN
+
+    client = WebClient(token=BOT_TOKEN, base_url=standin.base_url)
+
+    def error(**args):
+        with pytest.raises(SlackApiError) as refused:
+            client.api_call("views.publish", json=args)
+        return refused.value.response["error"]
+
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": "hello"}}
+    assert error(view={"type": "home", "blocks": [section]}) == "invalid_arguments"
+    assert error(user_id=JOON) == "invalid_arguments"
+    assert error(user_id="U0NOBODY", view={"type": "home", "blocks": [section]}) == "invalid_arguments"
+    assert error(user_id=JOON, view={"type": "modal", "blocks": [section]}) == "invalid_arguments"
+    assert error(user_id=JOON, view={"type": "home", "blocks": [section] * 101}) == "invalid_arguments"
+    long_text = {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}
+    assert error(user_id=JOON, view={"type": "home", "blocks": [long_text]}) == "invalid_arguments"
+    huge = [{"type": "section", "text": {"type": "mrkdwn", "text": "y" * 3000}, "fields": [{"type": "mrkdwn", "text": "z" * 2000}] * 10}] * 20
+    assert error(user_id=JOON, view={"type": "home", "blocks": huge}) == "view_too_large"
+    published = client.views_publish(user_id=JOON, view={"type": "home", "blocks": [section]})["view"]
+    assert standin.home_view(JOON)["id"] == published["id"]
+    assert error(user_id=JOON, view={"type": "home", "blocks": [section]}, hash="stale.hash") == "hash_conflict"

@@ -209,3 +209,50 @@ def test_without_the_setting_no_canvas_is_made(bot, standin):
     _document(standin, incident.channel_id)
     assert not [c for c in standin.canvases() if c["channel_id"] == incident.channel_id]
     assert not [c for c in standin.calls("conversations.canvases.create") if c.args.get("channel_id") == incident.channel_id]
+
+
+def test_the_stand_in_refuses_canvas_calls_as_slack_does(standin):
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    from tests.conftest import BOT_TOKEN
+
+    client = WebClient(token=BOT_TOKEN, base_url=standin.base_url)
+
+    def error(method, **args):
+        with pytest.raises(SlackApiError) as refused:
+            client.api_call(method, json=args)
+        return refused.value.response["error"]
+
+    content = {"type": "markdown", "markdown": "# Notes"}
+    outside = standin.create_channel("canvas-outside-the-bot", members=[ANA])
+    inside = standin.create_channel("canvas-with-the-bot", members=[ANA, "UBOT"])
+    assert error("conversations.canvases.create", document_content=content) == "invalid_arguments"
+    assert error("conversations.canvases.create", channel_id="C0NOPE", document_content=content) == "channel_not_found"
+    assert error("conversations.canvases.create", channel_id=outside, document_content=content) == "not_in_channel"
+    assert error("conversations.canvases.create", channel_id=inside, document_content={"markdown": "x"}) == "invalid_arguments"
+    canvas_id = client.conversations_canvases_create(channel_id=inside, document_content=content)["canvas_id"]
+    assert error("conversations.canvases.create", channel_id=inside, document_content=content) == "channel_canvas_already_exists"
+    assert client.conversations_info(channel=inside)["channel"]["properties"]["canvas"]["file_id"] == canvas_id
+
+    replace = {"operation": "replace", "document_content": {"type": "markdown", "markdown": "# Replaced"}}
+    assert error("canvases.edit", changes=[replace]) == "invalid_arguments"
+    assert error("canvases.edit", canvas_id=canvas_id) == "invalid_arguments"
+    assert error("canvases.edit", canvas_id=canvas_id, changes=[replace, replace]) == "invalid_arguments"
+    assert error("canvases.edit", canvas_id=canvas_id, changes=[{"operation": "rewrite"}]) == "invalid_arguments"
+    assert error("canvases.edit", canvas_id=canvas_id, changes=[{"operation": "replace"}]) == "invalid_arguments"
+    assert error("canvases.edit", canvas_id=canvas_id, changes=[{**replace, "operation": "insert_after"}]) == "invalid_arguments"
+    assert error("canvases.edit", canvas_id="F0NOPE", changes=[replace]) == "canvas_not_found"
+    client.canvases_edit(canvas_id=canvas_id, changes=[replace])
+    assert standin.canvas(canvas_id)["markdown"] == "# Replaced"
+
+    assert error("canvases.create", channel_id=outside, title="x") == "not_in_channel"
+    standin.free_plan = True
+    try:
+        assert error("canvases.create", title="loose") == "free_teams_cannot_create_non_tabbed_canvases"
+        assert error("canvases.create", channel_id=inside, title="tab") == "free_team_canvas_tab_already_exists"
+        assert error("conversations.canvases.create", channel_id=inside) == "team_tier_cannot_create_channel_canvases"
+    finally:
+        standin.free_plan = False
+    tab = client.canvases_create(title="Tab", channel_id=inside, document_content=content)["canvas_id"]
+    assert standin.canvas(tab)["channel_id"] == inside and not standin.canvas(tab)["is_channel_canvas"]
