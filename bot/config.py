@@ -50,6 +50,7 @@ class Settings:
     clock_poll_seconds: float = DEFAULT_CLOCK_POLL_SECONDS
     api_timeout_seconds: float = DEFAULT_API_TIMEOUT_SECONDS
     targets: Targets = field(default_factory=Targets)  # TTD / TTM / TTR per severity, for /incident stats
+    postmortem_canvas: bool = False  # also put the postmortem in a canvas in the incident channel
 
     @property
     def socket_mode(self) -> bool:
@@ -88,6 +89,7 @@ class Settings:
             clock_poll_seconds=_positive_number(env, "CLOCK_POLL_SECONDS", DEFAULT_CLOCK_POLL_SECONDS, allow_zero=False),
             api_timeout_seconds=_positive_number(env, "SLACK_API_TIMEOUT", DEFAULT_API_TIMEOUT_SECONDS, allow_zero=False),
             targets=_targets(env),
+            postmortem_canvas=_boolean(env, "POSTMORTEM_CANVAS", default=False),
         )
 
 
@@ -211,3 +213,18 @@ def _targets(env: Mapping[str, str]) -> Targets:
             except ValueError as error:
                 raise ConfigError(f"{name} {error}, got {value!r}") from None
     return Targets(limits)
+
+
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
+def _boolean(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    value = _optional(env, name)
+    if value is None:
+        return default
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {value!r}")

@@ -18,6 +18,7 @@ from bot import blocks, messages
 from bot.channel_setup import invite, set_up_channel
 from bot.domain import incidents
 from bot.domain.incidents import Change
+from bot.home import publish_home
 from bot.postmortem_delivery import deliver_postmortem
 from bot.reminders import sync_incident
 from bot.services import Services
@@ -53,6 +54,14 @@ class Ephemeral:
     text: str
 
 
+@dataclass(frozen=True)
+class PublishHome:
+    """Draw someone's App Home tab, with a notice at its top if something was refused."""
+
+    user: str
+    notice: str | None = None
+
+
 def run_followups(context, client: WebClient, respond, services: Services) -> None:
     for followup in context.get("followups") or []:
         try:
@@ -76,6 +85,8 @@ def _run(followup, client: WebClient, respond, services: Services) -> None:
         tell_privately(followup, client, respond)
     elif isinstance(followup, ShowStats):
         post_stats(followup, client, respond, services)
+    elif isinstance(followup, PublishHome):
+        publish_home(followup.user, client, services, followup.notice)
 
 
 def apply_change(change: Change, client: WebClient, respond, services: Services) -> None:

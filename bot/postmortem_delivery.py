@@ -11,6 +11,7 @@ from bot.domain import incidents, postmortem_builder
 from bot.domain.slack_objects import user_name
 from bot.domain.times import utcnow
 from bot.postmortem import postmortem_filename, render_postmortem, render_summary
+from bot.postmortem_canvas import publish_canvas
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,10 @@ def deliver_postmortem(incident_id: int, client: WebClient, services: Services, 
         return code or "unknown_error"
     with services.db.session() as session:
         incidents.get_incident(session, incident_id).postmortem_posted_at = now
+    if settings.postmortem_canvas and channel == incident.channel_id:
+        # Only once the draft is posted and recorded: the canvas is a second copy that may fail alone.
+        # Only in the incident's own channel (an import may post elsewhere).
+        publish_canvas(incident_id, document, client, services, now)
     return None
 
 

@@ -33,10 +33,14 @@ class TimeoutRetryHandler(RetryHandler):
 
     Slack may already have acted on a timed-out call. For most calls a repeat is harmless or
     better than losing the step (a notice posted twice rather than never); a second
-    conversations.create would open a second channel, and a trigger id works only once.
+    conversations.create would open a second channel (a second canvases.create a second
+    canvas), and a trigger id works only once.
     """
 
-    NOT_REPEATED = ("conversations.create", "views.open", "views.push")
+    NOT_REPEATED = (
+        "conversations.create", "views.open", "views.push",
+        "conversations.canvases.create", "canvases.create", "canvases.edit",
+    )
 
     def _can_retry(
         self,

@@ -215,6 +215,18 @@ class SlackRequests:
             event["item_user"] = message.get("user") or message.get("bot_id")
         return event
 
+    def app_home_opened(self, user: str, tab: str = "home") -> dict:
+        """A person opened the app's Home tab (or its Messages tab, `tab="messages"`).
+
+        `channel` is their DM with the app; Slack adds the Home tab's current `view` once one was published.
+        """
+        event = {"type": "app_home_opened", "user": user, "channel": self.standin.dm_channel(user), "tab": tab,
+                 "event_ts": self.standin.next_ts()}
+        view = self.standin.home_view(user)
+        if tab == "home" and view is not None:
+            event["view"] = view
+        return event
+
     # --- interactions ---------------------------------------------------------------------
 
     def block_action(self, user: str, action_id: str, value: str = "", channel: str | None = None,
@@ -256,6 +268,39 @@ class SlackRequests:
         if message is not None:
             message.pop("channel", None)  # the stand-in's convenience key; Slack's payload message has none
             payload["message"] = message
+        return self.post_interaction(payload)
+
+    def home_block_action(self, user: str, action_id: str, block_id: str, view: dict | None = None) -> Response:
+        """A person clicked an element of the Home tab the bot published for them (or of an older `view`
+        they still had open): a view container, the whole view, and no channel, message or response_url."""
+        view = view or self.standin.home_view(user)
+        assert view is not None, f"no Home tab was published for {user}"
+        block = next(b for b in view["blocks"] if b.get("block_id") == block_id)
+        element, _ = _find_element({"blocks": [block]}, action_id)
+        action = {
+            "action_id": action_id,
+            "block_id": block_id,
+            "text": element.get("text", {"type": "plain_text", "text": action_id, "emoji": True}),
+            "value": element.get("value", ""),
+            "type": element.get("type", "button"),
+            "action_ts": self.standin.next_ts(),
+        }
+        if element.get("style"):
+            action["style"] = element["style"]
+        payload = {
+            "type": "block_actions",
+            "user": self._user_object(user),
+            "api_app_id": APP_ID,
+            "token": VERIFICATION_TOKEN,
+            "container": {"type": "view", "view_id": view["id"]},
+            "trigger_id": self.standin.new_trigger_id(user),
+            "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "view": view,
+            "actions": [action],
+            "state": {"values": {}},
+        }
         return self.post_interaction(payload)
 
     def view_submission(self, user: str, callback_id: str, state_values: dict, private_metadata: str | None = None,

@@ -48,11 +48,13 @@ MAX_TOPIC = 250
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_VIEW_TITLE = 24
+MAX_VIEW_BYTES = 250_000  # views.publish: view_too_large beyond 250 kB
+CANVAS_OPERATIONS = ("insert_after", "insert_before", "insert_at_start", "insert_at_end", "replace", "delete", "rename")
 TRIGGER_TTL_SECONDS = 3.0  # a trigger_id expires after 3 seconds and works once
 RESPONSE_URL_USES = 5  # a response_url works up to five times (within 30 minutes)
 
 # Arguments that slack_sdk sends as JSON text inside form bodies.
-_JSON_ARGS = ("blocks", "attachments", "view", "files", "metadata")
+_JSON_ARGS = ("blocks", "attachments", "view", "files", "metadata", "document_content", "changes")
 _MESSAGE_BLOCK_TYPES = {
     "actions", "context", "divider", "file", "header", "image", "input", "markdown",
     "rich_text", "section", "table", "video", "call", "context_actions",
@@ -136,6 +138,11 @@ class SlackStandIn:
         self._views: dict[str, dict] = {}
         self._view_users: dict[str, str | None] = {}  # view id -> the person it was opened for
         self._home_views: dict[str, dict] = {}
+        self._canvases: dict[str, dict] = {}  # canvas (file) id -> title, markdown, channel, who edited
+        # Workspace settings a test can change: the Home tab on, canvases on, a paid plan.
+        self.home_tab_enabled = True
+        self.canvases_enabled = True
+        self.free_plan = False
         self._triggers: dict[str, dict] = {}
         self._uploads: dict[str, dict] = {}  # file id -> pending or completed upload
         self._files: list[dict] = []
@@ -376,6 +383,44 @@ class SlackStandIn:
     def home_view(self, user_id: str) -> dict | None:
         with self._lock:
             return copy.deepcopy(self._home_views.get(user_id))
+
+    # --- canvases --------------------------------------------------------------------------------
+
+    def canvases(self) -> list[dict]:
+        """Every canvas, oldest first: `id`, `title`, `markdown`, `channel_id` (tabbed in), `is_channel_canvas`,
+        `created_by`, `edits` (who changed it and how)."""
+        with self._lock:
+            return copy.deepcopy(list(self._canvases.values()))
+
+    def canvas(self, canvas_id: str) -> dict | None:
+        with self._lock:
+            return copy.deepcopy(self._canvases.get(canvas_id))
+
+    def channel_canvas(self, channel_id: str) -> dict | None:
+        """The channel's own canvas (conversations.canvases.create), if it has one."""
+        with self._lock:
+            file_id = self._channels[channel_id].get("properties", {}).get("canvas", {}).get("file_id")
+            return copy.deepcopy(self._canvases.get(file_id)) if file_id else None
+
+    def add_channel_canvas(self, channel_id: str, user_id: str, markdown: str = "") -> str:
+        """A person made the channel's canvas in Slack (before the bot could)."""
+        with self._lock:
+            self._require_user(user_id)
+            return self._new_canvas("", markdown, channel_id, channel_canvas=True, by=user_id)["id"]
+
+    def edit_canvas(self, canvas_id: str, user_id: str, markdown: str) -> None:
+        """A person rewrites a canvas in Slack."""
+        with self._lock:
+            canvas = self._canvases[canvas_id]
+            canvas["markdown"] = markdown
+            canvas["edits"].append({"user": user_id, "operation": "typed"})
+
+    def delete_canvas(self, canvas_id: str) -> None:
+        """A person deletes a canvas (a deleted channel canvas leaves the channel without one)."""
+        with self._lock:
+            canvas = self._canvases.pop(canvas_id)
+            if canvas["is_channel_canvas"]:
+                self._channels[canvas["channel_id"]].pop("properties", None)
 
     # --- what Slack hands the bot: trigger ids, response URLs, timestamps ----------------------
 
@@ -767,12 +812,82 @@ class SlackStandIn:
         user = str(args["user_id"])
         if user not in self._users:
             raise _invalid("[ERROR] invalid user_id")
+        if not self.home_tab_enabled:
+            raise SlackError("not_enabled")
+        if isinstance(args["view"], dict) and len(json.dumps(args["view"]).encode()) > MAX_VIEW_BYTES:
+            raise SlackError("view_too_large")
         current = self._home_views.get(user)
         if current and args.get("hash") and args["hash"] != current["hash"]:
             raise SlackError("hash_conflict")
         view = _view_record(_checked_view(args["view"], "home"), view_id=(current or {}).get("id") or self._new_id("V"))
         self._home_views[user] = view
         return {"view": copy.deepcopy(view)}
+
+    @_api("conversations.canvases.create", required={"channel_id": "invalid_arguments"})
+    def _conversations_canvases_create(self, args: dict) -> dict:
+        channel = self._member_channel(args["channel_id"])
+        markdown = _document_markdown(args.get("document_content"))
+        if not self.canvases_enabled:
+            raise SlackError("canvas_disabled_user_team")
+        if self.free_plan:
+            raise SlackError("team_tier_cannot_create_channel_canvases")
+        if channel.get("properties", {}).get("canvas"):
+            raise SlackError("channel_canvas_already_exists")
+        canvas = self._new_canvas(str(args.get("title") or ""), markdown, channel["id"], channel_canvas=True, by=BOT_USER_ID)
+        return {"canvas_id": canvas["id"]}
+
+    @_api("canvases.create")
+    def _canvases_create(self, args: dict) -> dict:
+        channel = self._member_channel(args["channel_id"]) if args.get("channel_id") else None
+        markdown = _document_markdown(args.get("document_content"))
+        if not self.canvases_enabled:
+            raise SlackError("canvas_disabled_user_team")
+        if self.free_plan:
+            if channel is None:
+                raise SlackError("free_teams_cannot_create_non_tabbed_canvases")
+            if any(c["channel_id"] == channel["id"] for c in self._canvases.values()):
+                raise SlackError("free_team_canvas_tab_already_exists")
+        canvas = self._new_canvas(str(args.get("title") or ""), markdown, channel["id"] if channel else None,
+                                  channel_canvas=False, by=BOT_USER_ID)
+        return {"canvas_id": canvas["id"]}
+
+    @_api("canvases.edit", required={"canvas_id": "invalid_arguments", "changes": "invalid_arguments"})
+    def _canvases_edit(self, args: dict) -> dict:
+        changes = args["changes"]
+        if not isinstance(changes, list) or not changes:
+            raise _invalid("[ERROR] changes must be a non-empty array [json-pointer:/changes]")
+        if len(changes) > 1:
+            raise _invalid("[ERROR] only one operation per call is supported [json-pointer:/changes]")
+        change = changes[0]
+        if not isinstance(change, dict) or change.get("operation") not in CANVAS_OPERATIONS:
+            raise _invalid("[ERROR] operation must be one of " + ", ".join(CANVAS_OPERATIONS) + " [json-pointer:/changes/0/operation]")
+        operation = change["operation"]
+        if operation in ("insert_after", "insert_before", "delete") and not change.get("section_id"):
+            raise _invalid(f"[ERROR] {operation} requires section_id [json-pointer:/changes/0/section_id]")
+        if operation == "rename":
+            if change.get("section_id"):
+                raise _invalid("[ERROR] rename takes no section_id [json-pointer:/changes/0/section_id]")
+            title = _document_markdown(change.get("title_content"), required=True, pointer="/changes/0/title_content")
+        elif operation != "delete":
+            markdown = _document_markdown(change.get("document_content"), required=True, pointer="/changes/0/document_content")
+        canvas = self._canvases.get(str(args["canvas_id"]))
+        if canvas is None or not self._bot_can_edit(canvas):
+            raise SlackError("canvas_not_found")
+        if not self.canvases_enabled:
+            raise SlackError("canvas_disabled_user_team")
+        if change.get("section_id"):
+            # Sections (canvases.sections.lookup) are not modelled: no section id is known here.
+            raise SlackError("canvas_editing_failed")
+        if operation == "rename":
+            canvas["title"] = title
+        elif operation == "replace":
+            canvas["markdown"] = markdown
+        elif operation == "insert_at_start":
+            canvas["markdown"] = markdown + canvas["markdown"]
+        else:  # insert_at_end
+            canvas["markdown"] = canvas["markdown"] + markdown
+        canvas["edits"].append({"user": BOT_USER_ID, "operation": operation})
+        return {}
 
     @_api("files.getUploadURLExternal", required={"filename": "invalid_arguments", "length": "invalid_arguments"})
     def _files_get_upload_url(self, args: dict) -> dict:
@@ -918,6 +1033,24 @@ class SlackStandIn:
             joined["inviter"] = inviter
         self._messages[channel_id].append(joined)
         return copy.deepcopy(joined)
+
+    def _new_canvas(self, title: str, markdown: str, channel_id: str | None, channel_canvas: bool, by: str) -> dict:
+        canvas_id = self._new_id("F")
+        canvas = {"id": canvas_id, "title": title, "markdown": markdown, "channel_id": channel_id,
+                  "is_channel_canvas": channel_canvas, "created_by": by, "created": int(time.time()), "edits": []}
+        self._canvases[canvas_id] = canvas
+        if channel_canvas:
+            # conversations.info shows a channel's canvas under properties.canvas, as Slack does.
+            self._channels[channel_id]["properties"] = {"canvas": {"file_id": canvas_id, "is_empty": not markdown,
+                                                                  "quip_thread_id": "T" + canvas_id}}
+        return canvas
+
+    def _bot_can_edit(self, canvas: dict) -> bool:
+        """The bot edits canvases it made, and those tabbed in a channel it is in."""
+        if canvas["created_by"] == BOT_USER_ID:
+            return True
+        channel = self._channels.get(canvas["channel_id"] or "")
+        return channel is not None and BOT_USER_ID in channel["members"]
 
     def _pin_count(self, channel_id: str) -> int:
         return sum(1 for m in self._messages[channel_id] if channel_id in m.get("pinned_to", []))
@@ -1205,6 +1338,17 @@ def _failure_answer(failure: _Failure) -> tuple[int, dict, dict]:
         return 429, {"Retry-After": str(1 if failure.retry_after is None else failure.retry_after)}, \
             {"ok": False, "error": "ratelimited"}
     return failure.status, {}, {"ok": False, "error": failure.error}
+
+
+def _document_markdown(content: Any, required: bool = False, pointer: str = "/document_content") -> str:
+    """The Markdown of a `{"type": "markdown", "markdown": "…"}` document_content (or title_content)."""
+    if content in (None, ""):
+        if required:
+            raise _invalid(f"[ERROR] missing required field: {pointer.rsplit('/', 1)[-1]} [json-pointer:{pointer}]")
+        return ""
+    if not isinstance(content, dict) or content.get("type") != "markdown" or not isinstance(content.get("markdown"), str):
+        raise _invalid(f'[ERROR] must be {{"type": "markdown", "markdown": "…"}} [json-pointer:{pointer}]')
+    return content["markdown"]
 
 
 def _flag(value: Any) -> bool:

@@ -58,6 +58,17 @@ def open_followups(session: Session) -> list[tuple[ActionItem, Incident]]:
     return [(item, incident) for item, incident in session.execute(query)]
 
 
+def open_items_of(session: Session, owner_id: str) -> list[tuple[ActionItem, Incident]]:
+    """One person's open action items across incidents, oldest due first (no due date last)."""
+    query = (
+        select(ActionItem, Incident)
+        .join(Incident, Incident.id == ActionItem.incident_id)
+        .where(ActionItem.status != "done", ActionItem.owner_id == owner_id)
+        .order_by(ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id)
+    )
+    return [(item, incident) for item, incident in session.execute(query)]
+
+
 def mark_postmortem_done(session: Session, incident: Incident, actor: str, now: datetime) -> Change:
     if incident.is_open:
         raise IncidentError("The postmortem is reviewed after the incident is resolved.")

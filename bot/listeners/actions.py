@@ -10,7 +10,7 @@ from bot.domain import deadlines, followup_items, incidents, times
 from bot.domain.incidents import Change, IncidentError
 from bot.domain.rhythm import SNOOZE
 from bot.domain.times import utcnow
-from bot.followups import Ephemeral, OpenForm, run_followups
+from bot.followups import Ephemeral, OpenForm, PublishHome, run_followups
 from bot.membership import MembershipUnknown, is_member
 from bot.services import Services
 
@@ -108,7 +108,7 @@ def complete_action_item(ack, body: dict, action: dict, context, client, service
         _require_owner_or_member(client, session, item_id, user)
         return followup_items.complete(session, item_id, user, now)
 
-    context["followups"] = _apply(body, services, complete)
+    context["followups"] = _for_home(body, _apply(body, services, complete))
 
 
 def push_action_item(ack, body: dict, action: dict, context, client, services: Services) -> None:
@@ -119,7 +119,7 @@ def push_action_item(ack, body: dict, action: dict, context, client, services: S
         _require_owner_or_member(client, session, item_id, user)
         return followup_items.push_a_week(session, item_id, due, user, now, services.settings.timezone)
 
-    context["followups"] = _apply(body, services, push)
+    context["followups"] = _for_home(body, _apply(body, services, push))
 
 
 def _apply(body: dict, services: Services, change_incident) -> list:
@@ -134,6 +134,15 @@ def _apply(body: dict, services: Services, change_incident) -> list:
         return [Ephemeral(channel, user, f":warning: {error}")]
     except MembershipUnknown as error:
         return [Ephemeral(channel, user, f":warning: Slack would not say who is in the incident channel (`{error}`); nothing was changed.")]
+
+
+def _for_home(body: dict, followups: list) -> list:
+    """A button on the App Home: redraw it first, with any refusal at its top (there is no channel to answer in)."""
+    if (body.get("view") or {}).get("type") != "home":
+        return followups
+    refusals = [f.text for f in followups if isinstance(f, Ephemeral)]
+    home = PublishHome(body["user"]["id"], notice=refusals[0] if refusals else None)
+    return [home, *(f for f in followups if not isinstance(f, Ephemeral))]
 
 
 def _form_or_refusal(body: dict, action: dict, form: str, client, services: Services) -> list:

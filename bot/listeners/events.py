@@ -19,7 +19,7 @@ from bot.domain.marks import base_emoji
 from bot.domain.slack_objects import SPOKEN, is_user_id, message_from_slack, valid_channel, valid_ts
 from bot.domain.timeline import SlackMessage
 from bot.domain.times import utcnow
-from bot.followups import run_followups
+from bot.followups import PublishHome, run_followups
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ def register(app) -> None:
     # Subscribed for the channel lifecycle; nothing to record, but acknowledge quietly.
     app.event("member_joined_channel")(on_member_joined)
     app.event("member_left_channel")(on_member_left)
+    app.event("app_home_opened")(ack=on_home_opened, lazy=[run_followups])
     app.event("channel_created")(ignore)
     app.event("pin_added")(ignore)
 
@@ -49,6 +50,13 @@ def on_member_joined(event: dict) -> None:
 def on_member_left(event: dict) -> None:
     if event.get("channel") and event.get("user"):
         membership.left(event["channel"], event["user"])
+
+
+def on_home_opened(event: dict, context) -> None:
+    # Only the Home tab is ours to draw (the Messages tab is the DM with the bot); the view is
+    # published after the ack, as Slack asks for an answer within 3 seconds.
+    if event.get("tab") == "home" and is_user_id(event.get("user")):
+        context["followups"] = [PublishHome(event["user"])]
 
 
 def on_message(event: dict, services: Services) -> None:
