@@ -29,16 +29,10 @@ def register(app) -> None:
     app.event("message")(on_message)
     app.event("reaction_added")(ack=on_reaction_added, lazy=[run_followups])
     app.event("reaction_removed")(ack=on_reaction_removed, lazy=[run_followups])
-    # Subscribed for the channel lifecycle; nothing to record, but acknowledge quietly.
+    # Membership decides who may change an incident (bot/membership.py).
     app.event("member_joined_channel")(on_member_joined)
     app.event("member_left_channel")(on_member_left)
     app.event("app_home_opened")(ack=on_home_opened, lazy=[run_followups])
-    app.event("channel_created")(ignore)
-    app.event("pin_added")(ignore)
-
-
-def ignore() -> None:
-    return None
 
 
 def on_member_joined(event: dict) -> None:
