@@ -189,7 +189,7 @@ def marks_by_message(session: Session, incident: Incident) -> dict[str, list[str
     rows = session.execute(
         select(ReactionMark.message_ts, ReactionMark.mark).where(
             ReactionMark.incident_id == incident.id, ReactionMark.active.is_(True)
-        )
+        ).order_by(ReactionMark.id)  # in the order they were marked, on every backend
     )
     result: dict[str, list[str]] = {}
     for ts, mark in rows:
