@@ -22,9 +22,10 @@ from bot import server
 from bot.config import ConfigError, Settings
 from bot.slack_client import make_client
 
+# The events the real app listens to (manifest.yml subscribes to exactly these).
 EVENTS = (
     "message", "reaction_added", "reaction_removed", "member_joined_channel", "member_left_channel",
-    "channel_created", "pin_added",
+    "app_home_opened",
 )
 
 
