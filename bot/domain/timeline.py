@@ -38,13 +38,13 @@ class SlackMessage:
     edited_ts: str | None = None
 
 
-def insert_ignoring_duplicates(session: Session | Connection, model, values: dict) -> bool:
+def insert_ignoring_duplicates(session: Session, model, values: dict) -> bool:
     """INSERT … ON CONFLICT DO NOTHING on both backends; True when a row was added.
 
     Asks for the new row back rather than trusting rowcount, which psycopg reports as -1
     for some of these statements.
     """
-    connection = session.connection() if isinstance(session, Session) else session
+    connection = session.connection()
     statement = _insert_ignoring(connection.dialect.name, model.__table__, returning=True)
     return connection.execute(statement, values).first() is not None
 
@@ -60,19 +60,15 @@ def _insert_ignoring(dialect: str, table, returning: bool) -> Insert:
     return statement.returning(next(iter(table.primary_key.columns))) if returning else statement
 
 
-def record_message(unit: Session | Connection, message: SlackMessage, now: datetime, incident_id: int | None = None) -> bool:
+def record_message(session: Session, message: SlackMessage, now: datetime) -> bool:
     """Store a channel message as an entry, once; False when it is not an incident's or was already there.
 
-    unit: a session, or for the busiest path (every message event) a bare connection in a
-    transaction (Database.write_one()). incident_id: the channel's incident when the caller already
-    knows it (bot/incident_channels.py).
+    (Message events take the faster road, record_messages via bot/timeline_writer.py.)
     """
-    connection = unit.connection() if isinstance(unit, Session) else unit
+    incident_id = incident_id_for_channel(session.connection(), message.channel_id)
     if incident_id is None:
-        incident_id = incident_id_for_channel(connection, message.channel_id)
-        if incident_id is None:
-            return False
-    return insert_ignoring_duplicates(connection, TimelineEntry, _entry_values(incident_id, message, now))
+        return False
+    return insert_ignoring_duplicates(session, TimelineEntry, _entry_values(incident_id, message, now))
 
 
 def record_messages(connection: Connection, messages: list[tuple[int, SlackMessage, datetime]]) -> None:
