@@ -35,7 +35,7 @@ MAX_ITEMS = 45
 def publish_home(user_id: str, client: WebClient, services: Services, notice: str | None = None) -> None:
     """Draw the Home tab for `user_id` from the record as it is now."""
     now = utcnow()
-    with services.db.session() as session:
+    with services.db.read_session() as session:  # opened often; on SQLite a read takes no write lock
         shown = sorted(incidents.open_incidents(session), key=_most_urgent_first)
         items = followup_items.open_items_of(session, user_id)
     private = {i.id: i for i in shown[:MAX_INCIDENTS] + [incident for _, incident in items[:MAX_ITEMS]] if i.is_private}
