@@ -1,115 +1,40 @@
-"""The app processes under test, started as tests/test_instances.py starts them, and their memory."""
+"""The app processes under test (tests/app_processes.py, as the multi-instance tests start them) and their memory."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.error
-import urllib.request
-from http.client import HTTPException
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-# Variables of the bot that must not leak from the caller's environment into the processes under test.
-_OURS = ("SLACK_", "INCIDENT_", "DATABASE_URL", "POSTMORTEM_", "REACTION_", "NUDGE_", "WEB_", "PORT", "SCHEDULER",
-         "LOG_LEVEL", "LEAD_NUDGE", "CLOCK_POLL")
+from tests import app_processes
+from tests.app_processes import ROOT, children
+
+__all__ = ["ROOT", "AppProcess", "MemorySampler"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class AppProcess:
-    """`python app.py` (kind "real") or `python -m bench.noop_app` (kind "noop") on a free loopback port.
+class AppProcess(app_processes.AppProcess):
+    """`python app.py` (kind "real") or `python -m bench.noop_app` (kind "noop"), with its memory sampled.
 
     Both get the same environment (SCHEDULER=external as the Procfile's web process) and gunicorn's
-    defaults from bot/server.py: one gthread worker, 8 threads. Each runs in its own session so
-    stop() reaches the gunicorn worker too.
+    defaults from bot/server.py: one gthread worker, 8 threads.
     """
 
     def __init__(self, kind: str, *, bot_token: str, signing_secret: str, api_url: str, database_url: str,
                  log_path: Path, extra_env: dict | None = None):
         self.kind = kind
-        self.port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(_OURS)}
-        env.update(
-            SLACK_BOT_TOKEN=bot_token,
-            SLACK_SIGNING_SECRET=signing_secret,
-            SLACK_API_URL=api_url,
-            DATABASE_URL=database_url,
-            SCHEDULER="external",
-            PORT=str(self.port),
-            PYTHONUNBUFFERED="1",
-            **(extra_env or {}),
-        )
-        argv = [sys.executable, "app.py"] if kind == "real" else [sys.executable, "-m", "bench.noop_app"]
-        self.log_path = log_path
-        self._log = open(log_path, "w")
-        self.process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
-        self.base = f"http://127.0.0.1:{self.port}"
+        env = dict(SLACK_BOT_TOKEN=bot_token, SLACK_SIGNING_SECRET=signing_secret, SLACK_API_URL=api_url,
+                   DATABASE_URL=database_url, SCHEDULER="external", **(extra_env or {}))
+        argv = ("app.py",) if kind == "real" else ("-m", "bench.noop_app")
+        super().__init__(f"{kind} app", env, log_path, argv)
         self.memory = MemorySampler(self.process.pid)
 
     def wait_ready(self, timeout: float = 60.0) -> "AppProcess":
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(self.base + "/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, HTTPException, OSError):
-                pass
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.kind} app exited:\n{self.log()}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{self.kind} app never came up:\n{self.log()}")
-            time.sleep(0.1)
+        super().wait_ready(timeout)
         self.memory.start()
         return self
 
-    def worker_pids(self) -> list[int]:
-        return children(self.process.pid)
-
     def stop(self) -> None:
         self.memory.stop()
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-            except ProcessLookupError:
-                pass
-        self._log.close()
-
-    def log(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(errors="replace")
-
-
-def children(pid: int) -> list[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-        return [int(p) for p in text.split()]
-    except (OSError, ValueError):
-        found = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
-                    continue
-                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                    found.append(int(entry.name))
-        return found
+        super().stop(timeout=20)
 
 
 def status_kb(pid: int, field: str) -> int | None:

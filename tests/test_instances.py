@@ -17,10 +17,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -38,10 +34,10 @@ from bot.domain import incidents as domain
 from bot.domain.times import from_slack_ts
 from storage.db import Database
 from storage.models import Incident, ReactionMark, TimelineEntry
+from tests import app_processes
 from tests.conftest import ANA, BOT_TOKEN, KEN, LEE, MIN, SIGNING_SECRET
 from tests.slack_requests import SlackRequests, _random_id
 
-ROOT = Path(__file__).resolve().parent.parent
 PEOPLE = (ANA, KEN, MIN, LEE)
 # Marks that set no milestone and marks that do (detected, identified); never `resolved`,
 # which would end the incident in the middle of the stream.
@@ -52,75 +48,14 @@ CONNECTIONS = 16  # concurrent deliveries to the two instances (each serves 8 th
 # --- real processes ----------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class AppProcess:
-    """`python app.py` in HTTP mode on a free port, in its own process group (gunicorn master + worker)."""
+class AppProcess(app_processes.AppProcess):
+    """`python app.py` in HTTP mode on a free port, with signed Slack requests to it."""
 
     def __init__(self, name: str, standin, database_url: str, log_dir: Path):
-        self.name = name
-        self.port = _free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith((
-            "SLACK_", "INCIDENT_", "DATABASE_URL", "POSTMORTEM_", "REACTION_", "NUDGE_", "WEB_", "PORT", "SCHEDULER",
-        ))}
-        env.update(
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            SLACK_API_URL=standin.base_url,
-            DATABASE_URL=database_url,
-            SCHEDULER="external",
-            PORT=str(self.port),
-        )
-        self.log_path = log_dir / f"{name}.log"
-        self._log = open(self.log_path, "w")
-        # A session of its own, so SIGKILL reaches the gunicorn worker too, as a crash of the machine would.
-        self.process = subprocess.Popen(
-            [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.base = f"http://127.0.0.1:{self.port}"
+        env = dict(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=standin.base_url,
+                   DATABASE_URL=database_url, SCHEDULER="external")
+        super().__init__(name, env, log_dir / f"{name}.log")
         self.slack = SlackRequests(self.base + "/slack/events", SIGNING_SECRET, standin)
-
-    def wait_ready(self, timeout: float = 30.0) -> "AppProcess":
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(self.base + "/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return self
-            except (urllib.error.URLError, ConnectionError, HTTPException, OSError):
-                pass
-            assert self.process.poll() is None, f"{self.name} exited:\n{self.log()}"
-            assert time.monotonic() < deadline, f"{self.name} never came up:\n{self.log()}"
-            time.sleep(0.1)
-
-    def kill(self) -> None:
-        """SIGKILL to the whole process group: no shutdown, no flushing, nothing finishes."""
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-            except ProcessLookupError:
-                pass
-        self._log.close()
-
-    def log(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(errors="replace")
 
     def declare(self, title: str, db: Database) -> Incident:
         status, _, body = self.slack.slash_command(ANA, f"start P2 {title}")
