@@ -12,7 +12,7 @@ from slack_bolt import App
 from bot.config import ConfigError, Settings
 from bot.listeners import register_listeners
 from bot.services import Services
-from bot.slack_client import make_client
+from bot.slack.client import make_client
 from storage.db import Database
 from storage.migrate import upgrade
 
@@ -44,8 +44,8 @@ def build_app(settings: Settings, database: Database | None = None, services: Se
 
 def start_clock(settings: Settings, database: Database, client, *, runs_jobs: bool, blocking: bool = False) -> Services:
     """Services with a reminder clock; one that runs jobs also re-plans every reminder first."""
-    from bot import reminders
-    from bot.scheduling import Clock
+    from bot.reminders import planner as reminders
+    from bot.reminders.clock import Clock
 
     clock = Clock(database.engine, runs_jobs=runs_jobs, blocking=blocking, poll_seconds=settings.clock_poll_seconds)
     services = Services(settings, database, clock)
@@ -72,11 +72,11 @@ def main(argv: list[str]) -> int:
         print("database schema is up to date")
         return 0
     if command == "export":
-        from bot.cli import export
+        from bot.transfer.export_command import export
 
         return export(argv[2:], settings)
     if command == "import":
-        from bot.slack_export_import import import_command
+        from bot.transfer.import_command import import_command
 
         return import_command(argv[2:], settings)
     if command == "clock":
@@ -96,7 +96,7 @@ def serve(settings: Settings) -> int:
         "starting: %s · database %s · time zone %s · reminders %s",
         mode, _redacted(settings.database_url), settings.timezone.key, settings.scheduler_mode,
     )
-    from bot import server
+    from bot.slack import server
 
     if settings.socket_mode:
         server.serve_socket_mode(build_app(settings), settings.app_token)

@@ -2,7 +2,7 @@
 
 `python -m bench.load SPEC OUT` reads the prepared deliveries (bench/stream.py builds them) from
 the pickle SPEC and, phase by phase, sends them to the app on N keep-alive connections, each
-signed at send time with Slack's v0 scheme (as tests/slack_requests.py signs), while one
+signed at send time with Slack's v0 scheme (as tests/support/slack_requests.py signs), while one
 scheduler sends slash commands at a fixed rate on connections of their own. Every delivery's
 send time, latency and status goes to the pickle OUT.
 """

@@ -1,8 +1,8 @@
 """The no-op baseline: the same Bolt app and server as `python app.py`, with listeners that only ack.
 
 Same `App(...)` options as app.build_app (process_before_response, the same WebClient),
-the same WSGI stack (bot.server.wsgi_app: FormSafeBoltRequest, /healthz) and the same
-gunicorn gthread server with the same worker settings (bot.server.serve_http reads
+the same WSGI stack (bot.slack.server.wsgi_app: FormSafeBoltRequest, /healthz) and the same
+gunicorn gthread server with the same worker settings (bot.slack.server.serve_http reads
 WEB_CONCURRENCY / WEB_THREADS exactly as the real app does). What is left out is
 everything the bot does: no database, no migrations, no clock, no Slack calls.
 
@@ -18,9 +18,9 @@ import sys
 
 from slack_bolt import App
 
-from bot import server
+from bot.slack import server
 from bot.config import ConfigError, Settings
-from bot.slack_client import make_client
+from bot.slack.client import make_client
 
 # The events the real app listens to (manifest.yml subscribes to exactly these).
 EVENTS = (

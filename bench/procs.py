@@ -1,12 +1,12 @@
-"""The app processes under test (tests/app_processes.py, as the multi-instance tests start them) and their memory."""
+"""The app processes under test (tests/support/app_processes.py, as the multi-instance tests start them) and their memory."""
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
 
-from tests import app_processes
-from tests.app_processes import ROOT, children
+from tests.support import app_processes
+from tests.support.app_processes import ROOT, children
 
 __all__ = ["ROOT", "AppProcess", "MemorySampler"]
 
@@ -15,7 +15,7 @@ class AppProcess(app_processes.AppProcess):
     """`python app.py` (kind "real") or `python -m bench.noop_app` (kind "noop"), with its memory sampled.
 
     Both get the same environment (SCHEDULER=external as the Procfile's web process) and gunicorn's
-    defaults from bot/server.py: one gthread worker, 8 threads.
+    defaults from bot/slack/server.py: one gthread worker, 8 threads.
     """
 
     def __init__(self, kind: str, *, bot_token: str, signing_secret: str, api_url: str, database_url: str,

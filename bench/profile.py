@@ -27,7 +27,7 @@ from bench.run import (BOT_TOKEN, OUT, SIGNING_SECRET, TZ, declare_stream_incide
 from bench.stream import StreamBuilder
 from bench.texts import PEOPLE
 from storage.migrate import upgrade
-from tests.slack_standin import BOT_USER_ID, SlackStandIn
+from tests.support.slack_standin import BOT_USER_ID, SlackStandIn
 
 REQUIREMENTS = Path(__file__).resolve().parent / "requirements-profile.txt"
 
@@ -38,7 +38,7 @@ STEPS = (
     ("Bolt: other middleware (ssl check, url verification, ignoring self events…)", r"slack_bolt/middleware/"),
     ("Bolt: listener matching and running", r"slack_bolt/listener"),
     ("Bolt: App.dispatch (rest)", r"dispatch \(.*slack_bolt/app/app\.py"),
-    ("bot.server: FormSafeBoltRequest / parsing", r"bot/server\.py"),
+    ("bot.slack.server: FormSafeBoltRequest / parsing", r"bot/server\.py"),
     ("gunicorn: HTTP parsing, WSGI, response", r"gunicorn/"),
 )
 _DRIVER = re.compile(r"(psycopg|/sqlite3/|do_execute \(|do_commit \(|do_rollback \()")

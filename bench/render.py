@@ -1,6 +1,6 @@
 """Time one postmortem in a fresh process: `python -m bench.render DATABASE_URL INCIDENT_ID [LANGUAGE] [--out FILE]`.
 
-Times `bot.domain.postmortem_builder.build` (reading the record) and `bot.postmortem.render_postmortem`
+Times `bot.postmortem.builder.build` (reading the record) and `bot.postmortem.render.render_postmortem`
 (the Markdown) as the app's postmortem delivery calls them, and prints one JSON line with the
 times, the process's peak resident set before and after (VmHWM: ru_maxrss would also count the
 pages of the parent this process was forked from, before exec), and the document's size and
@@ -24,8 +24,9 @@ TIMEZONE = "Asia/Tokyo"
 
 def main(argv: list[str]) -> int:
     from bot.config import Settings
-    from bot.domain import incidents, postmortem_builder
-    from bot.postmortem import render_postmortem
+    from bot.domain import incidents
+    from bot.postmortem import builder as postmortem_builder
+    from bot.postmortem.render import render_postmortem
     from storage.db import Database
 
     url, incident_id = argv[1], int(argv[2])

@@ -4,7 +4,7 @@ For each database (SQLite, PostgreSQL; a fresh one each):
 1. the incident the stream is about, and incidents of 1,000 / 10,000 / 100,000 entries for the
    postmortem timings, written into the database (bench/seed.py);
 2. the no-op app (bench/noop_app.py), then the real app (`python app.py`, SCHEDULER=external), each
-   on gunicorn gthread as bot/server.py serves it, get the same deliveries from a load-generator
+   on gunicorn gthread as bot/slack/server.py serves it, get the same deliveries from a load-generator
    process (bench/load.py) on N keep-alive connections, in phases:
    warm-up · mixed (80% into the incident channel, 20% elsewhere, 2% of incident deliveries sent
    again as Slack's retries, and `/incident start` / `update` at a fixed rate) · incident channel
@@ -43,9 +43,9 @@ from bot.domain.times import utcnow
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Incident, TimelineEntry
-from tests import scratch_databases
-from tests.slack_requests import SlackRequests
-from tests.slack_standin import BOT_USER_ID, SlackStandIn
+from tests.support import scratch_databases
+from tests.support.slack_requests import SlackRequests
+from tests.support.slack_standin import BOT_USER_ID, SlackStandIn
 
 BOT_TOKEN = "xoxb-bench-token"
 SIGNING_SECRET = "bench-signing-secret"

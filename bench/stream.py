@@ -1,4 +1,4 @@
-"""The deliveries a run sends: message events and slash commands, shaped by tests/slack_requests.py.
+"""The deliveries a run sends: message events and slash commands, shaped by tests/support/slack_requests.py.
 
 Every event body is exactly what SlackRequests.event(SlackRequests.message_event(...)) sends
 (the same envelope, the same `message` event, the rich_text blocks Slack's clients attach);
@@ -15,8 +15,8 @@ import uuid
 from dataclasses import dataclass, field
 
 from bench.texts import text as random_text
-from tests.slack_requests import SlackRequests
-from tests.slack_standin import TEAM_ID, SlackStandIn, _rich_text_blocks
+from tests.support.slack_requests import SlackRequests
+from tests.support.slack_standin import TEAM_ID, SlackStandIn, _rich_text_blocks
 
 INCIDENT, OTHER = "incident", "other"
 

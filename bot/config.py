@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.domain.insights import METRICS, Targets, parse_duration_setting
+from bot.stats.insights import METRICS, Targets, parse_duration_setting
 from bot.domain.marks import DEFAULT_REACTIONS, parse_reaction_setting
-from bot.domain.rhythm import DEFAULT_LEAD_NUDGE_MINUTES, DEFAULT_NUDGE_MINUTES, DEFAULT_POSTMORTEM_DUE_DAYS, Rhythm
+from bot.reminders.rhythm import DEFAULT_LEAD_NUDGE_MINUTES, DEFAULT_NUDGE_MINUTES, DEFAULT_POSTMORTEM_DUE_DAYS, Rhythm
 
 DEFAULT_DATABASE_URL = "sqlite:///incidents.db"
 POSTMORTEM_LANGUAGES = ("en", "ja")

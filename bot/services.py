@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
-from bot.incident_channels import IncidentChannels
-from bot.timeline_writer import TimelineWriter
+from bot.ingest.incident_channels import IncidentChannels
+from bot.ingest.timeline_writer import TimelineWriter
 from storage.db import Database
 
 if TYPE_CHECKING:
-    from bot.scheduling import Clock
+    from bot.reminders.clock import Clock
 
 
 @dataclass(frozen=True)

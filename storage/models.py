@@ -79,7 +79,7 @@ class Incident(Base):
     setup_error: Mapped[str | None] = mapped_column(Text)
     reopened_at: Mapped[datetime | None]
     postmortem_posted_at: Mapped[datetime | None]
-    # The rhythm (bot/domain/rhythm.py): the go/no-go deadline, a snoozed nudge, the review.
+    # The rhythm (bot/reminders/rhythm.py): the go/no-go deadline, a snoozed nudge, the review.
     deadline_at: Mapped[datetime | None]
     deadline_what: Mapped[str | None] = mapped_column(Text)
     nudge_snoozed_until: Mapped[datetime | None]

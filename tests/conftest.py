@@ -19,14 +19,14 @@ from sqlalchemy import select
 
 import app as entry
 from bot.config import Settings
-from bot.server import wsgi_app
-from bot.slack_client import make_client
+from bot.slack.server import wsgi_app
+from bot.slack.client import make_client
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Incident
-from tests.slack_requests import SlackRequests
-from tests.scratch_databases import PG_SERVER, scratch_database  # noqa: F401 - tests import them from here
-from tests.slack_standin import SlackStandIn
+from tests.support.slack_requests import SlackRequests
+from tests.support.scratch_databases import PG_SERVER, scratch_database  # noqa: F401 - tests import them from here
+from tests.support.slack_standin import SlackStandIn
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.domain import incidents as domain
-from bot.home import MAX_INCIDENTS, MAX_ITEMS, home_view
+from bot.slack.home import MAX_INCIDENTS, MAX_ITEMS, home_view
 from storage.models import ActionItem, Incident
 from tests.conftest import ANA, KEN, wait_until
-from tests.incident_cleanup import resolve_what_the_test_opened  # noqa: F401  (autouse)
+from tests.support.incident_cleanup import resolve_what_the_test_opened  # noqa: F401  (autouse)
 
 HANA, JOON = "U0HANA", "U0JOON"  # people only these tests use, so other tests' items never show up
 TOKYO = {"INCIDENT_TIMEZONE": "Asia/Tokyo"}
@@ -181,7 +181,7 @@ def test_the_messages_tab_and_malformed_events_draw_nothing(bot, standin):
 
 
 def test_a_home_tab_slack_refuses_is_logged_for_the_operator(bot, standin, caplog):
-    caplog.set_level(logging.WARNING, logger="bot.home")
+    caplog.set_level(logging.WARNING, logger="bot.slack.home")
     standin.home_tab_enabled = False
     try:
         bot.event(bot.slack.app_home_opened(JOON))

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, Settings
-from bot.postmortem import markdown_text
-from bot.postmortem_canvas import canvas_markdown
+from bot.postmortem.render import markdown_text
+from bot.postmortem.canvas import canvas_markdown
 from tests.conftest import ANA, KEN, MIN, wait_until
-from tests.incident_cleanup import resolve_what_the_test_opened  # noqa: F401  (autouse)
+from tests.support.incident_cleanup import resolve_what_the_test_opened  # noqa: F401  (autouse)
 
 ROOT = Path(__file__).resolve().parent.parent
 CANVAS = {"POSTMORTEM_CANVAS": "true"}
@@ -161,7 +161,7 @@ def test_a_refused_canvas_leaves_the_file_the_record_and_one_notice(bots, standi
     bot = bots(**CANVAS)
     incident = bot.declare(f"Canvas refused: {refusal}")
     channel = incident.channel_id
-    caplog.set_level(logging.WARNING, logger="bot.postmortem_canvas")
+    caplog.set_level(logging.WARNING, logger="bot.postmortem.canvas")
     try:
         if refusal == "team_tier_cannot_create_channel_canvases":
             standin.free_plan = True

@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 
 from storage.models import Incident, TimelineEntry
 from tests.conftest import ANA, KEN, LEE, MIN, wait_until
-from tests.incident_cleanup import resolve_what_the_test_opened  # noqa: F401  (autouse)
-from tests.slack_standin import BOT_ID, BOT_USER_ID, TEAM_ID
+from tests.support.incident_cleanup import resolve_what_the_test_opened  # noqa: F401  (autouse)
+from tests.support.slack_standin import BOT_ID, BOT_USER_ID, TEAM_ID
 
 INTERNAL_ERROR = "Something went wrong on our side"
 FUZZ = settings(

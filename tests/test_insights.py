@@ -23,16 +23,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import event, insert, select
 
-from bot.charts import ttr_trend_png
+from bot.stats.chart import ttr_trend_png
 from bot.config import ConfigError, Settings
 from bot.domain import command_parser as cp
-from bot.domain import incident_facts, incidents, insights, postmortem_builder, tags
+from bot.domain import incidents, tags
+from bot.stats import facts as incident_facts
+from bot.stats import insights
+from bot.postmortem import builder as postmortem_builder
 from bot.domain.durations import KeyDurations
-from bot.domain.insights import IncidentFacts, Spread, StatsRange, Targets, parse_duration_setting, parse_range
+from bot.stats.insights import IncidentFacts, Spread, StatsRange, Targets, parse_duration_setting, parse_range
 from bot.domain.tag_names import TagError, normalise
 from bot.domain.times import from_slack_ts
-from bot.postmortem import incident_as_json, render_postmortem
-from bot.stats_text import stats_text
+from bot.postmortem.render import incident_as_json, render_postmortem
+from bot.stats.text import stats_text
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Incident, IncidentTag, MilestoneClaim
@@ -257,7 +260,7 @@ def test_the_ttr_chart_is_a_png_with_gaps_for_months_without_resolutions():
 
 def test_importing_the_bot_does_not_load_matplotlib():
     """Workers that nobody asks for stats stay small: matplotlib loads on the first chart."""
-    code = "import sys, app, bot.listeners.commands, bot.stats_delivery, bot.charts; print('matplotlib' in sys.modules)"
+    code = "import sys, app, bot.listeners.commands, bot.stats.delivery, bot.stats.chart; print('matplotlib' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "False", result.stderr
 

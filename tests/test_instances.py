@@ -34,9 +34,9 @@ from bot.domain import incidents as domain
 from bot.domain.times import from_slack_ts
 from storage.db import Database
 from storage.models import Incident, ReactionMark, TimelineEntry
-from tests import app_processes
+from tests.support import app_processes
 from tests.conftest import ANA, BOT_TOKEN, KEN, LEE, MIN, SIGNING_SECRET
-from tests.slack_requests import SlackRequests, _random_id
+from tests.support.slack_requests import SlackRequests, _random_id
 
 PEOPLE = (ANA, KEN, MIN, LEE)
 # Marks that set no milestone and marks that do (detected, identified); never `resolved`,

@@ -23,7 +23,7 @@ from bot.domain import incidents as domain
 from bot.domain.times import from_slack_ts
 from storage.models import Incident, ReactionMark
 from tests.conftest import ANA, KEN, LEE, MIN
-from tests.incident_cleanup import resolve_what_the_test_opened  # noqa: F401  (autouse)
+from tests.support.incident_cleanup import resolve_what_the_test_opened  # noqa: F401  (autouse)
 
 SEEDS = range(15)
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.domain.rhythm import IncidentState, Rhythm, add_business_days, action_reminder_at, incident_timers, next_nudge
+from bot.reminders.rhythm import IncidentState, Rhythm, add_business_days, action_reminder_at, incident_timers, next_nudge
 from storage.models import ActionItem, ReminderClaim
 from tests.conftest import ANA, BOT_TOKEN, KEN, LEE, MIN, RunningBot, wait_until
 

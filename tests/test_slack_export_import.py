@@ -28,7 +28,7 @@ from bot.domain.times import from_slack_ts
 from storage.db import Database
 from storage.models import Incident, MilestoneClaim, Person, ReactionMark, TimelineEntry
 from tests.conftest import BACKENDS, BOT_TOKEN, scratch_database
-from tests.slack_standin import BOT_USER_ID, SlackStandIn
+from tests.support.slack_standin import BOT_USER_ID, SlackStandIn
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "slack_export"

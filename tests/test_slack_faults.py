@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from tests.conftest import ANA, KEN, wait_until
-from tests.slack_standin import DROP_CONNECTION
+from tests.support.slack_standin import DROP_CONNECTION
 
 
 def _posted(standin, channel, fragment):

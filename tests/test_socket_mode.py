@@ -1,7 +1,7 @@
 """`python app.py` with SLACK_APP_TOKEN set: Socket Mode, end to end.
 
 The bot asks the stand-in's `apps.connections.open` (with the app-level token) for a WebSocket,
-connects to tests/slack_socket_mode.py, and handles envelopes exactly as it handles signed HTTP
+connects to tests/support/slack_socket_mode.py, and handles envelopes exactly as it handles signed HTTP
 requests: a slash command is acknowledged over the socket with its answer, a message event is
 recorded. No signing secret is needed in this mode.
 """
@@ -18,9 +18,9 @@ from urllib.parse import parse_qsl
 import pytest
 
 from tests.conftest import ANA, BACKENDS, BOT_TOKEN, scratch_database, wait_until
-from tests.slack_requests import SlackRequests
-from tests.slack_socket_mode import SocketModeStandIn
-from tests.slack_standin import SlackStandIn
+from tests.support.slack_requests import SlackRequests
+from tests.support.slack_socket_mode import SocketModeStandIn
+from tests.support.slack_standin import SlackStandIn
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_TOKEN = "xapp-1-A0INCIDENT-1234-socketmodetoken"

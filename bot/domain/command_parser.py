@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.domain import insights, tag_names
-from bot.domain.texts import storable
+from bot.domain import tag_names
+from bot.stats import insights
+from bot.domain.storable_text import storable
 
 SEVERITIES = ("P1", "P2", "P3", "P4")
 STATUSES = ("investigating", "identified", "monitoring", "resolved")

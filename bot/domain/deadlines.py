@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain import times
 from bot.domain.incidents import Change, IncidentError, record
-from bot.domain.rhythm import CONTINUE_FOR, DECISIONS
+from bot.reminders.rhythm import CONTINUE_FOR, DECISIONS
 from storage.models import Incident
 
 

@@ -20,7 +20,7 @@ from bot.domain import times
 from bot.domain.command_parser import STATUSES
 from bot.domain.marks import MILESTONE_MARKS
 from bot.domain.milestones import Claim, effective_milestones, order_problem
-from bot.domain.postmortem_data import MilestoneTime
+from bot.postmortem.data import MilestoneTime
 from storage.models import ActionItem, Incident, MilestoneClaim, ReactionMark, RoleAssignment, TimelineEntry
 
 # Status changes that also tell us a milestone, when nobody set it explicitly.
@@ -63,7 +63,7 @@ def incident_for_channel(session: Session, channel_id: str, *, for_update: bool 
     return session.scalars(query).one_or_none()
 
 
-# Built once: looked up for every message event (bot/incident_channels.py).
+# Built once: looked up for every message event (bot/ingest/incident_channels.py).
 _INCIDENT_ID_BY_CHANNEL = select(Incident.id).where(Incident.channel_id == bindparam("channel"))
 
 

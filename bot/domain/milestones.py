@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain.postmortem_data import MILESTONES, MilestoneTime
+from bot.postmortem.data import MILESTONES, MilestoneTime
 
 EXPLICIT_SOURCES = ("command", "reaction")
 # The order milestones must keep: each is at or after the ones before it.

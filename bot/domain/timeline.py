@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from bot.domain import times
 from bot.domain.incidents import Change, incident_for_channel, incident_id_for_channel, sync_resolution
 from bot.domain.marks import MILESTONE_MARKS, base_emoji
-from bot.domain.texts import storable
+from bot.domain.storable_text import storable
 from storage.models import Incident, ReactionMark, TimelineEntry
 
 
@@ -63,7 +63,7 @@ def _insert_ignoring(dialect: str, table, returning: bool) -> Insert:
 def record_message(session: Session, message: SlackMessage, now: datetime) -> bool:
     """Store a channel message as an entry, once; False when it is not an incident's or was already there.
 
-    (Message events take the faster road, record_messages via bot/timeline_writer.py.)
+    (Message events take the faster road, record_messages via bot/ingest/timeline_writer.py.)
     """
     incident_id = incident_id_for_channel(session.connection(), message.channel_id)
     if incident_id is None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from bot import blocks, messages
-from bot.domain import deadlines, followup_items, incidents, times
+from bot.slack import blocks
+from bot.slack import texts as messages
+from bot.domain import deadlines, incidents, times
+from bot.domain import action_items as followup_items
 from bot.domain.incidents import Change, IncidentError
-from bot.domain.rhythm import SNOOZE
+from bot.reminders.rhythm import SNOOZE
 from bot.domain.times import utcnow
-from bot.followups import Ephemeral, OpenForm, PublishHome, run_followups
-from bot.membership import MembershipUnknown, is_member
+from bot.slack.after_ack import Ephemeral, OpenForm, PublishHome, run_followups
+from bot.slack.membership import MembershipUnknown, is_member
 from bot.services import Services
 
 log = logging.getLogger(__name__)

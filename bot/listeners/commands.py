@@ -6,16 +6,17 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
-from bot import messages
+from bot.slack import texts as messages
 from bot.domain import command_parser as cp
-from bot.domain import deadlines, followup_items, incidents, tags
+from bot.domain import deadlines, incidents, tags
+from bot.domain import action_items as followup_items
 from bot.domain.incidents import Change, IncidentError
 from bot.domain.times import utcnow
-from bot.followups import OpenStartForm, run_followups
-from bot.membership import MembershipUnknown, is_member
+from bot.slack.after_ack import OpenStartForm, run_followups
+from bot.slack.membership import MembershipUnknown, is_member
 from bot.services import Services
-from bot.stats_delivery import ShowStats
-from bot.stats_text import working_on_it
+from bot.stats.delivery import ShowStats
+from bot.stats.text import working_on_it
 
 log = logging.getLogger(__name__)
 

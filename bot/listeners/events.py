@@ -12,14 +12,14 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import membership
+from bot.slack import membership
 from bot.domain import timeline
 from bot.domain.incidents import incident_for_channel
 from bot.domain.marks import base_emoji
-from bot.domain.slack_objects import SPOKEN, is_user_id, message_from_slack, valid_channel, valid_ts
+from bot.slack.objects import SPOKEN, is_user_id, message_from_slack, valid_channel, valid_ts
 from bot.domain.timeline import SlackMessage
 from bot.domain.times import utcnow
-from bot.followups import PublishHome, run_followups
+from bot.slack.after_ack import PublishHome, run_followups
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def register(app) -> None:
     app.event("message")(on_message)
     app.event("reaction_added")(ack=on_reaction_added, lazy=[run_followups])
     app.event("reaction_removed")(ack=on_reaction_removed, lazy=[run_followups])
-    # Membership decides who may change an incident (bot/membership.py).
+    # Membership decides who may change an incident (bot/slack/membership.py).
     app.event("member_joined_channel")(on_member_joined)
     app.event("member_left_channel")(on_member_left)
     app.event("app_home_opened")(ack=on_home_opened, lazy=[run_followups])

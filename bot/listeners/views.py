@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot import blocks
+from bot.slack import blocks
 from bot.domain import incidents, times
 from bot.domain.incidents import IncidentError
-from bot.followups import run_followups
+from bot.slack.after_ack import run_followups
 from bot.services import Services
-from bot.slack_format import markup_from_plain
+from bot.slack.formatting import markup_from_plain
 
 
 def register(app) -> None:

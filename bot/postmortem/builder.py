@@ -1,0 +1,161 @@
+"""Gather an incident's record into PostmortemData: quoted from storage, never guessed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.domain import incidents, times
+from bot.domain.durations import KeyDurations
+from bot.postmortem.data import (
+    MARKS,
+    ActionItemRow,
+    Person,
+    PostmortemData,
+    TimelineItem,
+)
+from bot.domain.timeline import marks_by_message
+from storage.models import Incident, TimelineEntry
+from storage.models import Person as PersonRow
+
+# Bot-recorded kinds that belong in the key timeline (messages get there by being marked).
+KEY_KINDS = (
+    "declared", "status", "update", "severity", "lead", "role", "note", "milestone", "action", "reopened",
+    "deadline", "decision", "action_done", "postmortem_done",
+)
+
+
+def build(session: Session, incident: Incident, tz: ZoneInfo, now: datetime) -> PostmortemData:
+    marks = marks_by_message(session, incident)
+    roles = incidents.roles_of(session, incident)
+    names = known_names(session, people_in(session, incident))
+    people: dict[str, Person] = {}
+
+    def person(user_id: str | None) -> Person | None:
+        # One Person per user, shared by all their entries (equal values either way).
+        if not user_id:
+            return None
+        found = people.get(user_id)
+        if found is None:
+            found = people[user_id] = Person(user_id, names.get(user_id, user_id))
+        return found
+
+    # One pass over the entries, as rows streamed from the database (see incidents.timeline_rows):
+    # an incident of 100,000 entries is never held twice, nor as mapped objects.
+    items: list[TimelineItem] = []
+    key_timeline: list[TimelineItem] = []
+    marked: dict[str, list[TimelineItem]] = {mark: [] for mark in MARKS}
+    speakers: dict[str, None] = {}  # in order of first message
+    for at, kind, author_id, text, data, files, ts, thread_ts in incidents.timeline_rows(session, incident):
+        on_message = marks.get(ts) if ts else None
+        item = TimelineItem(
+            at=at,
+            kind=kind,
+            author=person(author_id),
+            text=text if kind == "message" else _entry_text(kind, text, data, tz),
+            marks=tuple(m for m in MARKS if m in on_message) if on_message else (),
+            in_thread=thread_ts is not None,
+            files=tuple(files) if files else (),
+        )
+        items.append(item)
+        if kind in KEY_KINDS or item.marks:
+            key_timeline.append(item)
+        for mark in item.marks:
+            marked[mark].append(item)
+        if kind == "message" and author_id:
+            speakers[author_id] = None
+    milestones = incidents.milestones(session, incident)
+    participant_ids = _unique([incident.declared_by, incident.commander_id, *(r.user_id for r in roles), *speakers])
+    return PostmortemData(
+        incident_id=incident.id,
+        title=incident.title,
+        status=incident.status,
+        severity=incident.severity,
+        timezone=tz.key,
+        channel_name=incident.channel_name,
+        declared_at=incident.declared_at,
+        declared_by=person(incident.declared_by),
+        milestones=milestones,
+        durations=KeyDurations.from_milestones(
+            milestones["started"].at, milestones["detected"].at, milestones["mitigated"].at, milestones["resolved"].at
+        ),
+        commander=person(incident.commander_id),
+        roles=tuple((r.role, person(r.user_id)) for r in roles),
+        participants=tuple(person(u) for u in participant_ids),
+        description=incident.description,
+        impact=incident.impact,
+        key_timeline=tuple(key_timeline),
+        marked={mark: tuple(found) for mark, found in marked.items()},
+        action_items=tuple(
+            ActionItemRow(a.text, person(a.owner_id), a.due_date, a.klass, a.status) for a in incident.action_items
+        ),
+        full_log=tuple(items),
+        generated_at=now,
+        people=names,
+        tags=tuple(tag.tag for tag in incident.tags),
+        imported_from=incident.imported_from,
+    )
+
+
+def people_in(session: Session, incident: Incident) -> set[str]:
+    """Everyone the postmortem names: declarer, roles, speakers, owners."""
+    roles = incidents.roles_of(session, incident)
+    authors = session.scalars(
+        select(TimelineEntry.author_id).where(TimelineEntry.incident_id == incident.id).distinct()
+    )
+    user_ids = {incident.declared_by, incident.commander_id, *(r.user_id for r in roles), *authors}
+    user_ids |= {item.owner_id for item in incident.action_items}
+    return {u for u in user_ids if u}
+
+
+def known_names(session: Session, user_ids: set[str]) -> dict[str, str]:
+    rows = session.scalars(select(PersonRow).where(PersonRow.user_id.in_(user_ids))) if user_ids else []
+    return {row.user_id: row.name for row in rows}
+
+
+def remember_names(session: Session, names: dict[str, str], now: datetime) -> None:
+    for user_id, name in names.items():
+        row = session.get(PersonRow, user_id)
+        if row is None:
+            session.add(PersonRow(user_id=user_id, name=name, updated_at=now))
+        else:
+            row.name, row.updated_at = name, now
+
+
+def _entry_text(kind: str, text: str, data: dict | None, tz: ZoneInfo) -> str:
+    """Bot-recorded entries read as a compact, language-neutral line; messages exactly as written."""
+    data = data or {}
+    if kind in ("status", "reopened"):
+        change = f"{data.get('from')} → {data.get('to')}"
+        return f"{change}: {text}" if text else change
+    if kind == "severity":
+        return f"{data.get('from')} → {data.get('to')}"
+    if kind == "lead":
+        return f"<@{data.get('user')}>"
+    if kind == "role":
+        return f"{data.get('role')}: <@{data.get('user')}>"
+    if kind == "milestone":
+        at = datetime.fromisoformat(data["at"]) if data.get("at") else None
+        return f"{data.get('milestone')}: {times.show(at, tz)}" if at else text
+    if kind == "deadline":
+        at = datetime.fromisoformat(data["at"]) if data.get("at") else None
+        return f"{times.show(at, tz)}: {text}".rstrip(": ") if at else "cleared"
+    if kind == "decision":
+        # The decision word stays as recorded (continue | rollback | stop); templates name it.
+        moved = data.get("new_deadline")
+        then = f" → {times.show(datetime.fromisoformat(moved), tz)}" if moved else ""
+        return f"{data.get('decision')}{then}"
+    if kind == "declared":
+        return f"{data.get('severity', '')} {text}".strip()
+    return text
+
+
+def _unique(values: list[str | None]) -> list[str]:
+    seen: list[str] = []
+    for value in values:
+        if value and value not in seen:
+            seen.append(value)
+    return seen

@@ -1,0 +1,102 @@
+"""What a postmortem is made of, as plain values.
+
+Built from storage by `bot.postmortem.builder` and rendered by
+`bot.postmortem.render`; the two meet only here, so either can change alone.
+All datetimes are timezone-aware UTC; the renderer shows them in `timezone`.
+Texts are exactly as Slack sent them (Slack markup such as `<@U1>` included):
+the renderer is the one place that turns them into safe Markdown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from bot.domain.durations import KeyDurations
+
+MILESTONES = ("started", "detected", "identified", "mitigated", "resolved")
+
+# Marks a responder can put on a timeline entry with an emoji reaction.
+MARKS = (
+    "key_event",
+    "detected",
+    "identified",  # cause identified
+    "mitigated",
+    "resolved",
+    "action_item",
+    "went_well",
+    "went_wrong",
+    "lucky",
+)
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    name: str  # display name; the user id itself when Slack never told us
+
+
+@dataclass(frozen=True)
+class MilestoneTime:
+    name: str  # one of MILESTONES
+    at: datetime | None
+    # Where the time came from: "command", "reaction", "status", "declaration"
+    # (started/detected default to the declaration when nobody set them), or
+    # None when the milestone is not recorded.
+    source: str | None = None
+
+    @property
+    def defaulted(self) -> bool:
+        return self.source == "declaration"
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    # "message" for what people said in the channel; otherwise what the bot
+    # recorded: "declared", "status", "update", "note", "severity", "lead",
+    # "role", "milestone", "action", "reopened", "tag", "untag".
+    kind: str
+    author: Person | None
+    text: str
+    marks: tuple[str, ...] = ()  # subset of MARKS, in MARKS order
+    in_thread: bool = False
+    files: tuple[str, ...] = ()  # names of files attached to the message
+
+
+@dataclass(frozen=True)
+class ActionItemRow:
+    text: str
+    owner: Person | None
+    due: date | None
+    klass: str | None  # "prevent" | "process" | "mitigate" | None
+    status: str  # "open" | "done"
+
+
+@dataclass(frozen=True)
+class PostmortemData:
+    incident_id: int
+    title: str
+    status: str  # investigating | identified | monitoring | resolved
+    severity: str  # P1..P4
+    timezone: str  # IANA name every time is shown in
+    channel_name: str | None
+    declared_at: datetime
+    declared_by: Person
+    milestones: dict[str, MilestoneTime]  # keyed by every name in MILESTONES
+    durations: KeyDurations
+    commander: Person | None
+    roles: tuple[tuple[str, Person], ...]  # (role name, holder), commander excluded
+    participants: tuple[Person, ...]  # everyone who spoke or held a role
+    description: str | None
+    impact: str | None
+    # Milestones, status changes, updates, notes and every marked message, in time order.
+    key_timeline: tuple[TimelineItem, ...]
+    # Marked messages grouped by mark (every MARKS key present, maybe empty).
+    marked: dict[str, tuple[TimelineItem, ...]]
+    action_items: tuple[ActionItemRow, ...]
+    full_log: tuple[TimelineItem, ...]  # every entry, in time order (appendix)
+    generated_at: datetime
+    people: dict[str, str] = field(default_factory=dict)  # user id -> name, for <@U…> in texts
+    tags: tuple[str, ...] = ()  # cause classes (`db`, `deploy`), alphabetical
+    imported_from: str | None = None  # set when read from a Slack export, not recorded live

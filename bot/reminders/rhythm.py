@@ -1,0 +1,154 @@
+"""The incident's rhythm: when to nudge for an update, when a deadline falls, when follow-ups are due.
+
+Pure rules over times; bot/reminders/planner.py turns them into clock jobs (bot/reminders/clock.py) and Slack messages.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+DEFAULT_NUDGE_MINUTES = {"P1": 15.0, "P2": 30.0, "P3": 60.0, "P4": 0.0}
+DEFAULT_LEAD_NUDGE_MINUTES = 5.0
+DEFAULT_POSTMORTEM_DUE_DAYS = 5
+SNOOZE = timedelta(minutes=30)
+CONTINUE_FOR = timedelta(minutes=30)
+DEADLINE_WARNING = timedelta(minutes=10)
+OVERDUE_EVERY = timedelta(days=7)
+# Action item reminders go out at this local time on the due day, not at midnight.
+REMINDER_HOUR = time(9, 0)
+# A reminder this late (no clock was running) is dropped, not sent; reviews and action items wait longer.
+LATE_DROPPED_AFTER = timedelta(minutes=10)
+LATE_DROPPED_AFTER_BY_KIND = {"review": timedelta(hours=12), "action": timedelta(hours=12)}
+DECISIONS = {"continue": "Continue (+30 min)", "rollback": "Roll back", "stop": "Stop work"}
+
+
+@dataclass(frozen=True)
+class Rhythm:
+    """How often each severity wants an update, and the other reminder settings."""
+
+    nudge_minutes: dict[str, float]
+    lead_nudge_minutes: float = DEFAULT_LEAD_NUDGE_MINUTES
+    postmortem_due_days: int = DEFAULT_POSTMORTEM_DUE_DAYS
+
+    def cadence(self, severity: str) -> timedelta | None:
+        minutes = self.nudge_minutes.get(severity, 0.0)
+        return timedelta(minutes=minutes) if minutes > 0 else None
+
+
+def next_nudge(
+    severity: str,
+    last_update_at: datetime,
+    last_nudge_at: datetime | None,
+    snoozed_until: datetime | None,
+    rhythm: Rhythm,
+    now: datetime,
+) -> datetime | None:
+    """One cadence after the last update (or the last nudge, so an ignored nudge repeats), not before a snooze ends.
+
+    Nudges missed by more than LATE_DROPPED_AFTER (no clock was running) are skipped, not sent late
+    in bulk: the next one falls on the same rhythm, at the first beat that is not yet that late.
+    """
+    cadence = rhythm.cadence(severity)
+    if cadence is None:
+        return None
+    base = max(last_update_at, last_nudge_at or last_update_at)
+    due = base + cadence
+    if due < now - LATE_DROPPED_AFTER:
+        due = base + cadence * math.ceil((now - LATE_DROPPED_AFTER - base) / cadence)
+    return max(due, snoozed_until) if snoozed_until else due
+
+
+def add_business_days(start: datetime, days: int, tz: ZoneInfo) -> datetime:
+    """`days` working days after `start` in `tz`, skipping Saturday and Sunday."""
+    local = start.astimezone(tz)
+    day = local.date()
+    remaining = days
+    while remaining > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            remaining -= 1
+    return datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=tz).astimezone(start.tzinfo)
+
+
+def action_reminder_at(due: date, tz: ZoneInfo, last_reminded_at: datetime | None, now: datetime) -> datetime:
+    """09:00 local on the due day, then weekly: the first such beat not yet sent and not too late to send."""
+    at = datetime.combine(due, REMINDER_HOUR, tzinfo=tz)
+    late = LATE_DROPPED_AFTER_BY_KIND["action"]
+    while (last_reminded_at is not None and at <= last_reminded_at) or at < now - late:
+        at += OVERDUE_EVERY
+    return at
+
+
+def deadline_warning_at(deadline: datetime, now: datetime) -> datetime | None:
+    warning = deadline - DEADLINE_WARNING
+    return warning if warning > now else None
+
+
+@dataclass(frozen=True)
+class Timer:
+    """One reminder that should fire at `at`. The job id names the slot, so rescheduling replaces it."""
+
+    job_id: str
+    kind: str  # nudge | lead | deadline_warning | deadline | review | action
+    subject_id: int  # the incident, or the action item for "action"
+    at: datetime
+
+    @property
+    def dropped_after(self) -> timedelta:
+        return LATE_DROPPED_AFTER_BY_KIND.get(self.kind, LATE_DROPPED_AFTER)
+
+    @property
+    def claim_key(self) -> str:
+        # The same reminder at the same time is sent once, whichever scheduler gets there first.
+        return f"{self.job_id}@{self.at.isoformat()}"
+
+
+@dataclass(frozen=True)
+class IncidentState:
+    """What the rhythm of one incident depends on, read from storage by the caller."""
+
+    incident_id: int
+    is_open: bool
+    severity: str
+    declared_at: datetime
+    commander_id: str | None
+    last_update_at: datetime
+    last_nudge_at: datetime | None
+    snoozed_until: datetime | None
+    deadline_at: datetime | None
+    resolved_at: datetime | None
+    postmortem_done: bool
+
+
+def incident_timers(state: IncidentState, rhythm: Rhythm, tz: ZoneInfo, now: datetime) -> list[Timer]:
+    """The reminders an incident wants: nudges and deadlines while open, the review once resolved."""
+    ident = state.incident_id
+    timers: list[Timer] = []
+    if state.is_open:
+        nudge = next_nudge(state.severity, state.last_update_at, state.last_nudge_at, state.snoozed_until, rhythm, now)
+        if nudge is not None:
+            timers.append(Timer(f"nudge:{ident}", "nudge", ident, nudge))
+        if state.commander_id is None and rhythm.lead_nudge_minutes > 0:
+            at = state.declared_at + timedelta(minutes=rhythm.lead_nudge_minutes)
+            timers.append(Timer(f"lead:{ident}", "lead", ident, at))
+        if state.deadline_at is not None:
+            warning = deadline_warning_at(state.deadline_at, now)
+            if warning is not None:
+                timers.append(Timer(f"deadline_warning:{ident}", "deadline_warning", ident, warning))
+            timers.append(Timer(f"deadline:{ident}", "deadline", ident, state.deadline_at))
+    elif state.resolved_at is not None and not state.postmortem_done and rhythm.postmortem_due_days > 0:
+        at = add_business_days(state.resolved_at, rhythm.postmortem_due_days, tz)
+        timers.append(Timer(f"review:{ident}", "review", ident, at))
+    return timers
+
+
+def action_timer(
+    item_id: int, owner_id: str | None, due: date | None, is_open: bool, last_reminded_at: datetime | None, tz: ZoneInfo, now: datetime
+) -> Timer | None:
+    """An open item with an owner and a due date: its owner hears on the due day, then weekly while overdue."""
+    if not is_open or owner_id is None or due is None:
+        return None
+    return Timer(f"action:{item_id}", "action", item_id, action_reminder_at(due, tz, last_reminded_at, now))

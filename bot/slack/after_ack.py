@@ -1,0 +1,151 @@
+"""The Slack side of a change, run after the request is acknowledged.
+
+Listeners put what must happen in Slack into `context["followups"]`; Bolt
+runs `run_followups` as a lazy listener once the ack is sent. Each step
+fails alone: a Slack error is logged with the incident and the call, and
+never undoes what is already recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.slack import blocks
+from bot.slack import texts as messages
+from bot.slack.channel_setup import invite, set_up_channel
+from bot.domain import incidents
+from bot.domain.incidents import Change
+from bot.slack.home import publish_home
+from bot.postmortem.delivery import deliver_postmortem
+from bot.reminders.planner import sync_incident
+from bot.services import Services
+from bot.stats.delivery import ShowStats, post_stats
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OpenStartForm:
+    trigger_id: str
+    origin_channel: str
+    severity: str | None = None
+    private: bool = False
+
+
+@dataclass(frozen=True)
+class OpenForm:
+    """Open a modal for an incident (status or severity) from a header button."""
+
+    trigger_id: str
+    form: str  # a key of FORMS
+    incident_id: int
+
+
+FORMS = {blocks.STATUS_FORM: blocks.status_form, blocks.SEVERITY_FORM: blocks.severity_form, blocks.UPDATE_FORM: blocks.update_form}
+
+
+@dataclass(frozen=True)
+class Ephemeral:
+    channel: str
+    user: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PublishHome:
+    """Draw someone's App Home tab, with a notice at its top if something was refused."""
+
+    user: str
+    notice: str | None = None
+
+
+def run_followups(context, client: WebClient, respond, services: Services) -> None:
+    for followup in context.get("followups") or []:
+        try:
+            _run(followup, client, respond, services)
+        except Exception:
+            log.exception("follow-up %r failed", followup)
+
+
+def _run(followup, client: WebClient, respond, services: Services) -> None:
+    if isinstance(followup, Change):
+        apply_change(followup, client, respond, services)
+    elif isinstance(followup, OpenStartForm):
+        view = blocks.start_form(followup.origin_channel, severity=followup.severity or "P3", private=followup.private)
+        _call("views.open", client.views_open, trigger_id=followup.trigger_id, view=view)
+    elif isinstance(followup, OpenForm):
+        with services.db.session() as session:
+            incident = incidents.get_incident(session, followup.incident_id)
+            view = FORMS[followup.form](incident)
+        _call("views.open", client.views_open, trigger_id=followup.trigger_id, view=view)
+    elif isinstance(followup, Ephemeral):
+        tell_privately(followup, client, respond)
+    elif isinstance(followup, ShowStats):
+        post_stats(followup, client, respond, services)
+    elif isinstance(followup, PublishHome):
+        publish_home(followup.user, client, services, followup.notice)
+
+
+def apply_change(change: Change, client: WebClient, respond, services: Services) -> None:
+    settings = services.settings
+    if change.set_up_channel:
+        set_up_channel(change.incident_id, client, respond, services)
+        if change.kind == "retry":
+            return  # nothing else changed; setup said how it went
+    with services.db.session() as session:
+        incident = incidents.get_incident(session, change.incident_id)
+        milestones = incidents.milestones(session, incident)
+    if incident.channel_id is None:
+        return  # setup failed; the declarer was told, and nothing else can be shown yet
+    for user in change.invite:
+        invite(client, incident.channel_id, user, incident.id)
+    if change.post_in_channel:
+        _call("chat.postMessage", client.chat_postMessage, channel=incident.channel_id, text=messages.notice(change), incident=incident.id)
+    if change.refresh_header and incident.header_ts:
+        _call(
+            "chat.update",
+            client.chat_update,
+            channel=incident.channel_id,
+            ts=incident.header_ts,
+            text=blocks.header_text(incident),
+            blocks=blocks.header(incident, milestones, settings.timezone),
+            incident=incident.id,
+        )
+    announcement = messages.announcement(change, incident) if change.announce and change.kind != "declared" else None
+    if announcement and settings.announce_channel:
+        _call("chat.postMessage", client.chat_postMessage, channel=settings.announce_channel, text=announcement, incident=incident.id)
+    if change.post_postmortem:
+        deliver_postmortem(incident.id, client, services)
+    if services.clock is not None:
+        # Every change can move a reminder: an update restarts the nudge clock, a new severity
+        # changes its cadence, resolution stops nudges and starts the review countdown.
+        sync_incident(services, services.clock, incident.id)
+
+
+def tell_privately(followup: Ephemeral, client: WebClient, respond) -> None:
+    """An ephemeral message in the channel; to someone who is not in it (a refused non-member),
+    Slack refuses that, so through the interaction's response_url, which reaches them anywhere."""
+    try:
+        client.chat_postEphemeral(channel=followup.channel, user=followup.user, text=followup.text)
+        return
+    except SlackApiError as error:
+        refusal = error.response.get("error")
+    if respond is not None and refusal in ("user_not_in_channel", "channel_not_found", "not_in_channel"):
+        try:
+            respond(text=followup.text, response_type="ephemeral", replace_original=False)
+            return
+        except Exception as error:  # noqa: BLE001 - no response_url (e.g. App Home) or it expired
+            refusal = f"{refusal}; response_url: {error}"
+    log.warning("could not tell %s privately in %s: %s", followup.user, followup.channel, refusal)
+
+
+def _call(method: str, function, incident: int | None = None, **kwargs) -> dict | None:
+    try:
+        return function(**kwargs).data
+    except SlackApiError as error:
+        log.warning("%s failed (incident %s): %s", method, incident, error.response.get("error"))
+        return None

@@ -1,0 +1,143 @@
+"""Give a declared incident its Slack channel: create, invite, topic, header, announce."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.slack import blocks
+from bot.slack import texts as messages
+from bot.domain import channel_names, incidents
+from bot.domain.incidents import Change
+from bot.services import Services
+from bot.slack.formatting import plain, safe
+
+log = logging.getLogger(__name__)
+
+MAX_NAME_ATTEMPTS = 20
+INVALID_NAME = ("invalid_name", "invalid_name_specials", "invalid_name_punctuation", "invalid_name_maxlength", "invalid_name_required")
+
+
+class SetupFailed(Exception):
+    def __init__(self, step: str, error: str):
+        super().__init__(f"{step} failed: {error}")
+        self.step, self.error = step, error
+
+
+def set_up_channel(incident_id: int, client: WebClient, respond, services: Services) -> None:
+    tz = services.settings.timezone
+    with services.db.session() as session:
+        incident = incidents.get_incident(session, incident_id)
+    # A retry after a failed setup announces only if the first attempt never got that far.
+    announced_before = incident.header_ts is not None
+    try:
+        if incident.channel_id is None:
+            channel_id, name = _create_channel(client, incident, tz)
+            with services.db.session() as session:
+                stored = incidents.get_incident(session, incident_id)
+                stored.channel_id, stored.channel_name = channel_id, name
+                incident = stored
+            services.incident_channels.remember(channel_id, incident_id)
+        invite(client, incident.channel_id, incident.declared_by, incident.id)
+        topic = channel_names.cut(plain(f"{incident.severity} · {incident.status} · {incident.title}"), channel_names.MAX_TOPIC)
+        _optional_step("conversations.setTopic", client.conversations_setTopic, channel=incident.channel_id, topic=topic)
+        if incident.header_ts is None:
+            with services.db.session() as session:
+                milestones = incidents.milestones(session, incident)
+            posted = client.chat_postMessage(
+                channel=incident.channel_id,
+                text=blocks.header_text(incident),
+                blocks=blocks.header(incident, milestones, tz),
+            )
+            with services.db.session() as session:
+                incidents.get_incident(session, incident_id).header_ts = posted["ts"]
+            _optional_step("pins.add", client.pins_add, channel=incident.channel_id, timestamp=posted["ts"])
+        with services.db.session() as session:
+            incident = incidents.get_incident(session, incident_id)
+            incident.setup_error = None
+    except SetupFailed as failure:
+        _record_failure(incident_id, str(failure), services)
+        _tell_declarer(
+            incident,
+            f":x: Incident #{incident.id} ({safe(incident.title, 200)}) is recorded, but its channel could not be set up: "
+            f"`{failure.step}` failed with `{failure.error}`. Nothing was lost: run `/incident retry {incident.id}` to try again "
+            "(and ask an admin to check the bot's permissions if it keeps failing).",
+            client,
+            respond,
+        )
+        return
+    except (SlackApiError, OSError) as error:
+        # A Slack refusal, or a timeout or lost connection that the client's retries did not cure.
+        failure = f"{error.response.get('error')}" if isinstance(error, SlackApiError) else f"{type(error).__name__}: {error}"
+        _record_failure(incident_id, failure, services)
+        _tell_declarer(
+            incident,
+            f":x: Incident #{incident.id} is recorded{f' in <#{incident.channel_id}>' if incident.channel_id else ''}, "
+            f"but a setup step failed: `{failure}`. "
+            f"Run `/incident retry {incident.id}` to finish it.",
+            client,
+            respond,
+        )
+        return
+    announce = services.settings.announce_channel
+    if announce and announce != incident.channel_id and incident.setup_error is None and not announced_before:
+        change = Change(incident.id, "declared", incident.declared_by, "")
+        _optional_step("chat.postMessage", client.chat_postMessage, channel=announce, text=messages.announcement(change, incident))
+    _tell_declarer(incident, f":rotating_light: Incident #{incident.id} is open in <#{incident.channel_id}>.", client, respond)
+
+
+def _create_channel(client: WebClient, incident, tz) -> tuple[str, str]:
+    """Create `inc-YYYYMMDD-slug`, adding -2, -3… while the name is taken."""
+    title = plain(incident.title)
+    name = channel_names.channel_name(title, incident.declared_at, tz)
+    for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
+        try:
+            response = client.conversations_create(name=name, is_private=incident.is_private)
+            return response["channel"]["id"], response["channel"]["name"]
+        except SlackApiError as error:
+            code = error.response.get("error")
+            if code == "name_taken":
+                name = channel_names.channel_name(title, incident.declared_at, tz, attempt + 1)
+            elif code in INVALID_NAME and not name.endswith(f"-{incident.id}"):
+                # Slack refused the slug itself (a script or character it does not take here).
+                name = channel_names.fallback_channel_name(incident.id, incident.declared_at, tz)
+            else:
+                raise SetupFailed("conversations.create", code) from None
+    raise SetupFailed("conversations.create", f"name_taken {MAX_NAME_ATTEMPTS} times")
+
+
+def invite(client: WebClient, channel: str, user: str, incident_id: int) -> None:
+    """Bring someone into the incident channel; a refusal is logged, never fatal."""
+    try:
+        client.conversations_invite(channel=channel, users=user)
+    except SlackApiError as error:
+        # Already there, or the bot itself: the person is in the channel either way.
+        if error.response.get("error") not in ("already_in_channel", "cant_invite_self"):
+            log.warning("conversations.invite failed for incident %s user %s: %s", incident_id, user, error.response.get("error"))
+
+
+def _optional_step(method: str, function, **kwargs) -> None:
+    """A step the incident can do without (topic, pin, announcement): log and go on."""
+    try:
+        function(**kwargs)
+    except SlackApiError as error:
+        log.warning("%s failed during incident setup: %s", method, error.response.get("error"))
+
+
+def _record_failure(incident_id: int, failure: str, services: Services) -> None:
+    log.error("incident %s setup failed: %s", incident_id, failure)
+    with services.db.session() as session:
+        incidents.get_incident(session, incident_id).setup_error = failure
+
+
+def _tell_declarer(incident, text: str, client: WebClient, respond) -> None:
+    """Through the command's response_url when there is one, else a direct message."""
+    try:
+        if respond is not None:
+            respond(text=text, response_type="ephemeral", replace_original=False)
+        else:
+            client.chat_postMessage(channel=incident.declared_by, text=text)
+    except Exception:
+        log.exception("could not tell %s about incident %s", incident.declared_by, incident.id)

@@ -1,0 +1,149 @@
+"""The App Home tab: the open incidents, and the viewer's own open action items.
+
+Published with views.publish when someone opens the Home tab, and again after they
+press a button on it. A private incident's title shows only to members of its channel;
+everyone else sees that it exists, as `/incident list` and the announce channel say.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.blocks import ACTION_DONE, STATUS_EMOJI
+from bot.domain import incidents, times
+from bot.domain import action_items as followup_items
+from bot.domain.command_parser import SEVERITIES
+from bot.domain.durations import format_duration
+from bot.domain.times import utcnow
+from bot.slack.membership import MembershipUnknown, is_member
+from bot.services import Services
+from bot.slack.formatting import safe
+from storage.models import ActionItem, Incident
+
+log = logging.getLogger(__name__)
+
+# A Home view holds at most 100 blocks: each incident and each item is one block, and at
+# most 7 others (notice, 2 headers, divider, 2 "and N more", footer) come with them.
+MAX_INCIDENTS = 45
+MAX_ITEMS = 45
+
+
+def publish_home(user_id: str, client: WebClient, services: Services, notice: str | None = None) -> None:
+    """Draw the Home tab for `user_id` from the record as it is now."""
+    now = utcnow()
+    with services.db.read_session() as session:  # opened often; on SQLite a read takes no write lock
+        shown = sorted(incidents.open_incidents(session), key=_most_urgent_first)
+        items = followup_items.open_items_of(session, user_id)
+    private = {i.id: i for i in shown[:MAX_INCIDENTS] + [incident for _, incident in items[:MAX_ITEMS]] if i.is_private}
+    visible = {i.id for i in private.values() if _member(client, i, user_id)}
+    view = home_view(shown, items, visible, services.settings.timezone, now, notice)
+    try:
+        client.views_publish(user_id=user_id, view=view)
+    except SlackApiError as error:
+        code = error.response.get("error")
+        hint = " (turn on App Home → Home Tab in the app's settings)" if code == "not_enabled" else ""
+        log.warning("views.publish of the Home tab for %s failed: %s%s", user_id, code, hint)
+
+
+def home_view(
+    shown: list[Incident],
+    items: list[tuple[ActionItem, Incident]],
+    visible: set[int],
+    tz: ZoneInfo,
+    now: datetime,
+    notice: str | None = None,
+) -> dict:
+    """The Home view; `visible` holds the private incidents whose channel the viewer is in."""
+    blocks: list[dict] = []
+    if notice:
+        blocks.append(_context(notice))
+    blocks.append(_header(f"Open incidents ({len(shown)})" if shown else "Open incidents"))
+    if not shown:
+        blocks.append(_section(":sunny: No open incidents. Declare one with `/incident start <title>`."))
+    for incident in shown[:MAX_INCIDENTS]:
+        blocks.append(_section(_incident_line(incident, incident.id in visible or not incident.is_private, now), f"home_incident_{incident.id}"))
+    if len(shown) > MAX_INCIDENTS:
+        blocks.append(_context(f"…and {len(shown) - MAX_INCIDENTS} more, less urgent. `/incident list` shows them all."))
+    blocks.append({"type": "divider"})
+    blocks.append(_header(f"Your action items ({len(items)})" if items else "Your action items"))
+    if not items:
+        blocks.append(_section(":sparkles: You have no open action items."))
+    today = now.astimezone(tz).date()
+    for item, incident in items[:MAX_ITEMS]:
+        seen = incident.id in visible or not incident.is_private
+        line = f"{safe(item.text, 1500)}\n{_where(incident, seen)} · {_due(item, today)}" + (f" · {item.klass}" if item.klass else "")
+        done = {
+            "type": "button",
+            "text": {"type": "plain_text", "text": "Done"},
+            "action_id": ACTION_DONE,  # the same button as the reminder's, answered by the same handler
+            "value": f"{item.id}|{item.due_date.isoformat() if item.due_date else ''}",
+            "style": "primary",
+        }
+        blocks.append({**_section(line, f"home_item_{item.id}"), "accessory": done})
+    if len(items) > MAX_ITEMS:
+        blocks.append(_context(f"…and {len(items) - MAX_ITEMS} more, due later. `/incident followups` lists them all."))
+    blocks.append(_context(f"Updated {times.show(now, tz)} · times in {tz.key} · `/incident help`"))
+    return {"type": "home", "blocks": blocks}
+
+
+def _incident_line(incident: Incident, seen: bool, now: datetime) -> str:
+    status = f"{STATUS_EMOJI.get(incident.status, '')} {incident.status}"
+    age = f"open {format_duration(now - incident.declared_at)}"
+    if not seen:
+        # Never the title or the channel: its name is made from the title.
+        return f"*{incident.severity}* · :lock: private incident #{incident.id} · {status}\n{age}"
+    lead = f"led by <@{incident.commander_id}>" if incident.commander_id else "no commander yet"
+    lock = ":lock: " if incident.is_private else ""
+    return f"*{incident.severity}* · {lock}{_where(incident, True)} · {status}\n{age} · {lead}"
+
+
+def _where(incident: Incident, seen: bool) -> str:
+    if not seen:
+        return f":lock: private incident #{incident.id}"
+    channel = f"<#{incident.channel_id}>" if incident.channel_id else f"#{incident.id} (no channel yet)"
+    return f"{channel} {safe(incident.title, 200)}"
+
+
+def _due(item: ActionItem, today) -> str:
+    if item.due_date is None:
+        return "no due date"
+    late = (today - item.due_date).days
+    if late > 0:
+        return f":red_circle: *overdue* by {late} day{'s' if late > 1 else ''} (due {item.due_date.isoformat()})"
+    if late == 0:
+        return f"*due today* ({item.due_date.isoformat()})"
+    return f"due {item.due_date.isoformat()}"
+
+
+def _most_urgent_first(incident: Incident) -> tuple:
+    rank = SEVERITIES.index(incident.severity) if incident.severity in SEVERITIES else len(SEVERITIES)
+    return rank, incident.declared_at, incident.id
+
+
+def _member(client: WebClient, incident: Incident, user_id: str) -> bool:
+    if incident.channel_id is None:
+        return False
+    try:
+        return is_member(client, incident.channel_id, user_id)
+    except MembershipUnknown:
+        return False  # not shown rather than guessed
+
+
+def _header(text: str) -> dict:
+    return {"type": "header", "text": {"type": "plain_text", "text": text}}
+
+
+def _section(text: str, block_id: str | None = None) -> dict:
+    block = {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def _context(text: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}

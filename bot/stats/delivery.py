@@ -1,0 +1,121 @@
+"""Answer `/incident stats` after the acknowledgement: the numbers privately, then the TTR chart.
+
+The command is acknowledged at once ("Working out the stats…"); reading a year of incidents
+and drawing the chart happen here, in the lazy follow-up, so the ack never waits on them.
+The chart goes to the channel the command came from; where the bot is not a member (or may not
+post), to the asker's direct messages instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.stats import chart as charts
+from bot.slack import texts as messages
+from bot.stats import text as stats_text
+from bot.stats import facts as incident_facts
+from bot.stats import insights
+from bot.domain.times import utcnow
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+# Errors that mean "not here": the chart goes to the asker's DM instead.
+NOT_POSTABLE_HERE = ("not_in_channel", "channel_not_found", "invalid_channel", "posting_to_channel_denied", "is_archived")
+
+
+@dataclass(frozen=True)
+class ShowStats:
+    channel: str  # where the command was typed
+    user: str
+    range: insights.StatsRange
+
+
+def post_stats(request: ShowStats, client: WebClient, respond, services: Services) -> None:
+    settings = services.settings
+    now = utcnow()
+    try:
+        since = request.range.start(now, settings.timezone)
+        with services.db.read_session() as session:
+            facts = incident_facts.load(session, since, now)
+        stats = insights.compute(facts, request.range, now, settings.timezone, settings.targets)
+        text = stats_text.stats_text(stats)
+    except Exception:
+        ref = uuid.uuid4().hex[:8]
+        log.exception("/incident stats failed (ref %s) user=%s range=%s", ref, request.user, request.range)
+        _tell(request, messages.INTERNAL_ERROR.format(ref=ref), respond)
+        return
+    trend = insights.ttr_trend(stats)
+    if not trend:
+        _tell(request, "\n".join(filter(None, [text, stats_text.no_chart_text(stats)])), respond)
+        return
+    _tell(request, text, respond)
+    title = f"Time to resolve per month, last {stats.range.label} ({stats.timezone})"
+    try:
+        png = charts.ttr_trend_png(trend, title)
+    except Exception:
+        log.exception("drawing the TTR chart failed user=%s range=%s", request.user, request.range)
+        _tell(request, ":warning: The TTR chart could not be drawn; the numbers above are complete.", respond)
+        return
+    _upload_chart(request, stats, png, client, respond)
+
+
+def _upload_chart(request: ShowStats, stats: insights.Stats, png: bytes, client: WebClient, respond) -> None:
+    upload = dict(
+        content=png,
+        filename=f"incident-ttr-{stats.until:%Y%m%d}-{stats.range.amount}{stats.range.unit}.png",
+        title=f"Time to resolve per month, last {stats.range.label}",
+        alt_txt=_alt_text(stats)[:1000],
+        initial_comment=stats_text.chart_comment(stats, request.user),
+    )
+    try:
+        _share(request, upload, client)
+    except SlackApiError as error:
+        code = error.response.get("error")
+        log.warning("the stats chart for %s (asked in %s) could not be posted: %s", request.user, request.channel, code)
+        _tell(request, f":warning: Slack would not take the TTR chart (`{code}`); the numbers above are complete.", respond)
+    except SlackClientError as error:  # the upload itself failed (not an API answer)
+        log.warning("the stats chart for %s could not be uploaded: %s", request.user, error)
+        _tell(request, ":warning: The TTR chart could not be uploaded; the numbers above are complete. Try again later.", respond)
+
+
+def _share(request: ShowStats, upload: dict, client: WebClient) -> None:
+    try:
+        client.files_upload_v2(channel=request.channel, **upload)
+        return
+    except SlackApiError as error:
+        if error.response.get("error") not in NOT_POSTABLE_HERE:
+            raise
+    # Not a channel the bot is in: the chart goes to the asker alone. Posting to a user id opens
+    # the DM, and the answer names the DM's channel, which the upload needs.
+    dm = client.chat_postMessage(
+        channel=request.user,
+        text=f"Your incident stats chart (I am not in <#{request.channel}>, so it comes here):",
+    )["channel"]
+    client.files_upload_v2(channel=dm, **upload)
+
+
+def _alt_text(stats: insights.Stats) -> str:
+    points = "; ".join(
+        f"{month}: median {_hours(spread.median)}, p90 {_hours(spread.p90)}"
+        for month, spread in insights.ttr_trend(stats)
+        if spread.count
+    )
+    return f"Line chart of time to resolve per month, median and 90th percentile. {points}"
+
+
+def _hours(delta) -> str:
+    return f"{delta.total_seconds() / 3600:.1f} h"
+
+
+def _tell(request: ShowStats, text: str, respond) -> None:
+    """Privately, through the command's response_url (which works in any channel)."""
+    try:
+        respond(text=text, response_type="ephemeral", replace_original=False)
+    except Exception:
+        log.exception("could not answer /incident stats for %s in %s", request.user, request.channel)

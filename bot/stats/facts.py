@@ -1,0 +1,71 @@
+"""Each incident's milestones, durations and tags, read for a whole window at once.
+
+Four queries whatever the number of incidents (incidents, milestone claims, milestone marks,
+tags), each selecting only the columns it needs; the milestones are then worked out by the
+same rules as one incident's (bot.domain.milestones), so stats and postmortems agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.domain.incidents import reaction_claim
+from bot.stats.insights import IncidentFacts
+from bot.domain.marks import MILESTONE_MARKS
+from bot.domain.milestones import Claim, effective_milestones
+from storage.models import Incident, IncidentTag, MilestoneClaim, ReactionMark
+
+
+def load(session: Session, since: datetime, until: datetime) -> list[IncidentFacts]:
+    """Every incident declared from `since` to `until`, oldest first."""
+    in_window = (Incident.declared_at >= since) & (Incident.declared_at <= until)
+    window_ids = select(Incident.id).where(in_window)
+    rows = session.execute(
+        select(
+            Incident.id, Incident.title, Incident.severity, Incident.is_private, Incident.declared_at, Incident.reopened_at
+        )
+        .where(in_window)
+        .order_by(Incident.declared_at, Incident.id)
+    ).all()
+    claims: dict[int, list[Claim]] = {row.id: [] for row in rows}
+    stored = session.execute(
+        select(MilestoneClaim.incident_id, MilestoneClaim.milestone, MilestoneClaim.at, MilestoneClaim.recorded_at, MilestoneClaim.source)
+        .where(MilestoneClaim.incident_id.in_(window_ids))
+    )
+    for incident_id, milestone, at, recorded_at, source in stored:
+        claims.setdefault(incident_id, []).append(Claim(milestone, at, recorded_at, source))
+    marks = session.execute(
+        select(ReactionMark.incident_id, ReactionMark.mark, ReactionMark.message_ts, ReactionMark.event_ts).where(
+            ReactionMark.incident_id.in_(window_ids),
+            ReactionMark.active.is_(True),
+            ReactionMark.mark.in_(MILESTONE_MARKS),
+        )
+    )
+    for incident_id, mark, message_ts, event_ts in marks:
+        claims.setdefault(incident_id, []).append(reaction_claim(mark, message_ts, event_ts))
+    tags: dict[int, list[str]] = {}
+    for incident_id, tag in session.execute(
+        select(IncidentTag.incident_id, IncidentTag.tag).where(IncidentTag.incident_id.in_(window_ids)).order_by(IncidentTag.tag)
+    ):
+        tags.setdefault(incident_id, []).append(tag)
+    facts = []
+    for row in rows:
+        times = effective_milestones(row.declared_at, claims[row.id], row.reopened_at)
+        facts.append(
+            IncidentFacts(
+                id=row.id,
+                title=row.title,
+                severity=row.severity,
+                is_private=bool(row.is_private),
+                declared_at=row.declared_at,
+                started=times["started"].at,
+                detected=times["detected"].at,
+                mitigated=times["mitigated"].at,
+                resolved=times["resolved"].at,
+                tags=tuple(tags.get(row.id, ())),
+            )
+        )
+    return facts
