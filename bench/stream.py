@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from bench.texts import text as random_text
 from tests.support.slack_requests import SlackRequests
-from tests.support.slack_standin import TEAM_ID, SlackStandIn, _rich_text_blocks
+from tests.support.slack_standin import TEAM_ID, SlackStandIn, rich_text_blocks
 
 INCIDENT, OTHER = "incident", "other"
 
@@ -65,7 +65,7 @@ class StreamBuilder:
             "text": text,
             "user": user,
             "ts": self.standin.next_ts(),
-            "blocks": _rich_text_blocks(text),
+            "blocks": rich_text_blocks(text),
             "team": TEAM_ID,
         }
         parents = self.top_level.setdefault(channel, [])

@@ -36,7 +36,7 @@ from storage.db import Database
 from storage.models import Incident, ReactionMark, TimelineEntry
 from tests.support import app_processes
 from tests.conftest import ANA, BOT_TOKEN, KEN, LEE, MIN, SIGNING_SECRET
-from tests.support.slack_requests import SlackRequests, _random_id
+from tests.support.slack_requests import SlackRequests, random_id
 
 PEOPLE = (ANA, KEN, MIN, LEE)
 # Marks that set no milestone and marks that do (detected, identified); never `resolved`,
@@ -140,7 +140,7 @@ def build_script(standin, slack: SlackRequests, incident: Incident, seed: int, m
     reactions = 0
 
     def happened(kind: str, label: str, event: dict) -> None:
-        script.events.append(Event(kind, label, event, "Ev0" + _random_id(9)))
+        script.events.append(Event(kind, label, event, "Ev0" + random_id(9)))
 
     while len(posted) < messages or rng.random() < 0.5:
         roll = rng.random()
@@ -328,7 +328,7 @@ def test_an_instance_killed_mid_stream_loses_and_duplicates_nothing_once_slack_r
         events = []
         for n in range(total):
             message = standin.post_human_message(channel, PEOPLE[n % 4], f"crash stream message {n:03d}")
-            events.append((message["ts"], message["text"], first.slack.message_event(message, channel), "Ev0" + _random_id(9)))
+            events.append((message["ts"], message["text"], first.slack.message_event(message, channel), "Ev0" + random_id(9)))
 
         # Stream on eight connections; kill the process group once a third is acknowledged.
         outcomes: dict[int, Sent] = {}

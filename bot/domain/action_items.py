@@ -47,7 +47,7 @@ def push_a_week(session: Session, item_id: int, expected_due: str, actor: str, n
     return Change(incident.id, "action_pushed", actor, f"action item #{item.id} now due {item.due_date.isoformat()}", refresh_header=False, post_in_channel=False)
 
 
-def open_followups(session: Session) -> list[tuple[ActionItem, Incident]]:
+def open_action_items(session: Session) -> list[tuple[ActionItem, Incident]]:
     """Open action items across incidents, oldest due first (no due date last)."""
     query = (
         select(ActionItem, Incident)

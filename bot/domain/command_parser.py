@@ -91,7 +91,7 @@ class Deadline:
 
 
 @dataclass(frozen=True)
-class Followups:
+class ListActionItems:
     pass
 
 
@@ -142,7 +142,7 @@ class Stats:
 
 Command = (
     Start | Status | Update | Severity | Lead | Role | Note | SetMilestone | Action
-    | Deadline | Followups | PostmortemDone | RepostPostmortem | Retry | Timeline | Help | ListOpen
+    | Deadline | ListActionItems | PostmortemDone | RepostPostmortem | Retry | Timeline | Help | ListOpen
     | Tag | Untag | Stats
 )
 
@@ -367,7 +367,7 @@ _PARSERS = {
     "deadline": _deadline,
     "postmortem": _postmortem,
     "retry": _retry,
-    "followups": _no_arguments(Followups()),
+    "followups": _no_arguments(ListActionItems()),
     "timeline": _no_arguments(Timeline()),
     "help": _no_arguments(Help()),
     "list": _no_arguments(ListOpen()),

@@ -6,13 +6,13 @@ import logging
 from datetime import timedelta
 
 from bot.slack import blocks
-from bot.slack import texts as messages
+from bot.slack import texts
 from bot.domain import deadlines, incidents, times
-from bot.domain import action_items as followup_items
+from bot.domain import action_items
 from bot.domain.incidents import Change, IncidentError
 from bot.reminders.rhythm import SNOOZE
 from bot.domain.times import utcnow
-from bot.slack.after_ack import Ephemeral, OpenForm, PublishHome, run_followups
+from bot.slack.after_ack import Ephemeral, OpenForm, PublishHome, run_after_ack
 from bot.slack.membership import MembershipUnknown, is_member
 from bot.services import Services
 
@@ -20,31 +20,31 @@ log = logging.getLogger(__name__)
 
 
 def register(app) -> None:
-    app.action(blocks.UPDATE_STATUS)(ack=open_status_form, lazy=[run_followups])
-    app.action(blocks.SET_SEVERITY)(ack=open_severity_form, lazy=[run_followups])
-    app.action(blocks.RESOLVE)(ack=resolve_incident, lazy=[run_followups])
-    app.action(blocks.NUDGE_UPDATE)(ack=open_update_form, lazy=[run_followups])
-    app.action(blocks.NUDGE_SNOOZE)(ack=snooze_nudges, lazy=[run_followups])
-    app.action(blocks.LEAD_ME)(ack=take_the_lead, lazy=[run_followups])
+    app.action(blocks.UPDATE_STATUS)(ack=open_status_form, lazy=[run_after_ack])
+    app.action(blocks.SET_SEVERITY)(ack=open_severity_form, lazy=[run_after_ack])
+    app.action(blocks.RESOLVE)(ack=resolve_incident, lazy=[run_after_ack])
+    app.action(blocks.NUDGE_UPDATE)(ack=open_update_form, lazy=[run_after_ack])
+    app.action(blocks.NUDGE_SNOOZE)(ack=snooze_nudges, lazy=[run_after_ack])
+    app.action(blocks.LEAD_ME)(ack=take_the_lead, lazy=[run_after_ack])
     for action_id in blocks.DECIDE.values():
-        app.action(action_id)(ack=decide_at_deadline, lazy=[run_followups])
-    app.action(blocks.ACTION_DONE)(ack=complete_action_item, lazy=[run_followups])
-    app.action(blocks.ACTION_PUSH)(ack=push_action_item, lazy=[run_followups])
+        app.action(action_id)(ack=decide_at_deadline, lazy=[run_after_ack])
+    app.action(blocks.ACTION_DONE)(ack=complete_action_item, lazy=[run_after_ack])
+    app.action(blocks.ACTION_PUSH)(ack=push_action_item, lazy=[run_after_ack])
 
 
 def open_status_form(ack, body: dict, action: dict, context, client, services: Services) -> None:
     ack()
-    context["followups"] = _form_or_refusal(body, action, blocks.STATUS_FORM, client, services)
+    context["after_ack"] = _form_or_refusal(body, action, blocks.STATUS_FORM, client, services)
 
 
 def open_severity_form(ack, body: dict, action: dict, context, client, services: Services) -> None:
     ack()
-    context["followups"] = _form_or_refusal(body, action, blocks.SEVERITY_FORM, client, services)
+    context["after_ack"] = _form_or_refusal(body, action, blocks.SEVERITY_FORM, client, services)
 
 
 def open_update_form(ack, body: dict, action: dict, context, client, services: Services) -> None:
     ack()
-    context["followups"] = _form_or_refusal(body, action, blocks.UPDATE_FORM, client, services)
+    context["after_ack"] = _form_or_refusal(body, action, blocks.UPDATE_FORM, client, services)
 
 
 def resolve_incident(ack, body: dict, action: dict, context, client, services: Services) -> None:
@@ -55,7 +55,7 @@ def resolve_incident(ack, body: dict, action: dict, context, client, services: S
         _require_member(client, incident, user)
         return incidents.change_status(session, incident, "resolved", "", user, now)
 
-    context["followups"] = _apply(body, services, resolve)
+    context["after_ack"] = _apply(body, services, resolve)
 
 
 def snooze_nudges(ack, body: dict, action: dict, context, client, services: Services) -> None:
@@ -73,7 +73,7 @@ def snooze_nudges(ack, body: dict, action: dict, context, client, services: Serv
         incidents.record(session, incident, "snooze", user, "", now, {"until": until.isoformat()})
         return Change(incident.id, "snooze", user, f"until {times.show(until, tz)}", refresh_header=False)
 
-    context["followups"] = _apply(body, services, snooze)
+    context["after_ack"] = _apply(body, services, snooze)
 
 
 def take_the_lead(ack, body: dict, action: dict, context, client, services: Services) -> None:
@@ -86,7 +86,7 @@ def take_the_lead(ack, body: dict, action: dict, context, client, services: Serv
             raise IncidentError(f"<@{incident.commander_id}> already leads this incident.")
         return incidents.set_lead(session, incident, user, user, now)
 
-    context["followups"] = _apply(body, services, lead)
+    context["after_ack"] = _apply(body, services, lead)
 
 
 def decide_at_deadline(ack, body: dict, action: dict, context, client, services: Services) -> None:
@@ -99,7 +99,7 @@ def decide_at_deadline(ack, body: dict, action: dict, context, client, services:
         _require_member(client, incident, user)
         return deadlines.decide(session, incident, decision, deadline_iso, user, now, services.settings.timezone)
 
-    context["followups"] = _apply(body, services, decide)
+    context["after_ack"] = _apply(body, services, decide)
 
 
 def complete_action_item(ack, body: dict, action: dict, context, client, services: Services) -> None:
@@ -108,9 +108,9 @@ def complete_action_item(ack, body: dict, action: dict, context, client, service
 
     def complete(session, user, now):
         _require_owner_or_member(client, session, item_id, user)
-        return followup_items.complete(session, item_id, user, now)
+        return action_items.complete(session, item_id, user, now)
 
-    context["followups"] = _for_home(body, _apply(body, services, complete))
+    context["after_ack"] = _for_home(body, _apply(body, services, complete))
 
 
 def push_action_item(ack, body: dict, action: dict, context, client, services: Services) -> None:
@@ -119,9 +119,9 @@ def push_action_item(ack, body: dict, action: dict, context, client, services: S
 
     def push(session, user, now):
         _require_owner_or_member(client, session, item_id, user)
-        return followup_items.push_a_week(session, item_id, due, user, now, services.settings.timezone)
+        return action_items.push_a_week(session, item_id, due, user, now, services.settings.timezone)
 
-    context["followups"] = _for_home(body, _apply(body, services, push))
+    context["after_ack"] = _for_home(body, _apply(body, services, push))
 
 
 def _apply(body: dict, services: Services, change_incident) -> list:
@@ -138,13 +138,13 @@ def _apply(body: dict, services: Services, change_incident) -> list:
         return [Ephemeral(channel, user, f":warning: Slack would not say who is in the incident channel (`{error}`); nothing was changed.")]
 
 
-def _for_home(body: dict, followups: list) -> list:
+def _for_home(body: dict, steps: list) -> list:
     """A button on the App Home: redraw it first, with any refusal at its top (there is no channel to answer in)."""
     if (body.get("view") or {}).get("type") != "home":
-        return followups
-    refusals = [f.text for f in followups if isinstance(f, Ephemeral)]
+        return steps
+    refusals = [f.text for f in steps if isinstance(f, Ephemeral)]
     home = PublishHome(body["user"]["id"], notice=refusals[0] if refusals else None)
-    return [home, *(f for f in followups if not isinstance(f, Ephemeral))]
+    return [home, *(f for f in steps if not isinstance(f, Ephemeral))]
 
 
 def _form_or_refusal(body: dict, action: dict, form: str, client, services: Services) -> list:
@@ -168,18 +168,18 @@ def _incident(session, action: dict, must_be_open: bool = True):
     if incident is None:
         raise IncidentError("This button belongs to an incident I cannot find.")
     if must_be_open and not incident.is_open:
-        raise IncidentError(f"Incident #{incident.id} is already resolved. {messages.REOPEN_HINT}")
+        raise IncidentError(f"Incident #{incident.id} is already resolved. {texts.REOPEN_HINT}")
     return incident
 
 
 def _require_member(client, incident, user: str) -> None:
     """Only the incident channel's members may change the incident, whichever button they found."""
     if incident.channel_id and not is_member(client, incident.channel_id, user):
-        raise IncidentError(messages.NOT_A_MEMBER)
+        raise IncidentError(texts.NOT_A_MEMBER)
 
 
 def _require_owner_or_member(client, session, item_id: int, user: str) -> None:
-    item = followup_items.action_item(session, item_id)
+    item = action_items.action_item(session, item_id)
     if item.owner_id != user:
         _require_member(client, incidents.get_incident(session, item.incident_id), user)
 

@@ -6,13 +6,13 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
-from bot.slack import texts as messages
+from bot.slack import texts
 from bot.domain import command_parser as cp
 from bot.domain import deadlines, incidents, tags
-from bot.domain import action_items as followup_items
+from bot.domain import action_items
 from bot.domain.incidents import Change, IncidentError
 from bot.domain.times import utcnow
-from bot.slack.after_ack import OpenStartForm, run_followups
+from bot.slack.after_ack import OpenStartForm, run_after_ack
 from bot.slack.membership import MembershipUnknown, is_member
 from bot.services import Services
 from bot.stats.delivery import ShowStats
@@ -22,18 +22,18 @@ log = logging.getLogger(__name__)
 
 
 def register(app) -> None:
-    app.command("/incident")(ack=handle_incident_command, lazy=[run_followups])
+    app.command("/incident")(ack=handle_incident_command, lazy=[run_after_ack])
 
 
 @dataclass
 class Outcome:
     text: str
-    followups: list = field(default_factory=list)
+    after_ack: list = field(default_factory=list)
 
 
 def handle_incident_command(ack, command: dict, context, client, services: Services) -> None:
     outcome = answer(command, services, client)
-    context["followups"] = outcome.followups
+    context["after_ack"] = outcome.after_ack
     ack(response_type="ephemeral", text=outcome.text)
 
 
@@ -57,14 +57,14 @@ def answer(command: dict, services: Services, client=None) -> Outcome:
             command.get("channel_id"),
             command.get("text", "")[:200],
         )
-        return Outcome(messages.INTERNAL_ERROR.format(ref=ref))
+        return Outcome(texts.INTERNAL_ERROR.format(ref=ref))
 
 
 def _dispatch(parsed: cp.Command, command: dict, services: Services, client) -> Outcome:
     settings = services.settings
     user, channel, now = command["user_id"], command.get("channel_id", ""), utcnow()
     if isinstance(parsed, cp.Help):
-        return Outcome(messages.help_text())
+        return Outcome(texts.help_text())
     if isinstance(parsed, cp.Start):
         if not parsed.title:
             form = OpenStartForm(trigger_id=command.get("trigger_id", ""), origin_channel=channel, severity=parsed.severity, private=parsed.private)
@@ -80,17 +80,17 @@ def _dispatch(parsed: cp.Command, command: dict, services: Services, client) -> 
                 origin_channel_id=channel,
                 is_private=parsed.private,
             )
-        return Outcome(messages.reply(change), [change])
+        return Outcome(texts.reply(change), [change])
     if isinstance(parsed, cp.Retry):
         with services.db.session() as session:
             change = incidents.retry_setup(session, parsed.incident_ref, user)
-        return Outcome(messages.reply(change), [change])
+        return Outcome(texts.reply(change), [change])
     if isinstance(parsed, cp.ListOpen):
         with services.db.session() as session:
-            return Outcome(messages.open_incidents_text(incidents.open_incidents(session), settings.timezone, now))
-    if isinstance(parsed, cp.Followups):
+            return Outcome(texts.open_incidents_text(incidents.open_incidents(session), settings.timezone, now))
+    if isinstance(parsed, cp.ListActionItems):
         with services.db.session() as session:
-            return Outcome(messages.followups_text(followup_items.open_followups(session), settings.timezone, now))
+            return Outcome(texts.action_items_text(action_items.open_action_items(session), settings.timezone, now))
     if isinstance(parsed, cp.Stats):
         # Reading the window and drawing the chart wait for the lazy follow-up: the ack never does.
         return Outcome(working_on_it(parsed.range.label), [ShowStats(channel=channel, user=user, range=parsed.range)])
@@ -99,19 +99,19 @@ def _dispatch(parsed: cp.Command, command: dict, services: Services, client) -> 
     # Asked before the incident is locked, so no lock is held while Slack answers.
     with services.db.session() as session:
         if incidents.incident_for_channel(session, channel) is None:
-            return Outcome(messages.NOT_AN_INCIDENT_CHANNEL)
+            return Outcome(texts.NOT_AN_INCIDENT_CHANNEL)
     if client is not None and not is_member(client, channel, user):
-        return Outcome(messages.NOT_A_MEMBER)
+        return Outcome(texts.NOT_A_MEMBER)
     with services.db.session() as session:
         incident = incidents.incident_for_channel(session, channel, for_update=True)
         if isinstance(parsed, cp.Timeline):
-            return Outcome(messages.timeline_text(incident, incidents.timeline(session, incident), settings.timezone))
+            return Outcome(texts.timeline_text(incident, incidents.timeline(session, incident), settings.timezone))
         if isinstance(parsed, cp.Deadline) and parsed.time_text is None and not parsed.clear:
             return Outcome(deadlines.describe_deadline(incident, settings.timezone, now))
         if isinstance(parsed, cp.Tag) and not parsed.tags:
             return Outcome(tags.describe_tags(session, incident))
         change = _change(session, incident, parsed, user, now, settings.timezone)
-    return Outcome(messages.reply(change), change.all())
+    return Outcome(texts.reply(change), change.all())
 
 
 def _change(session, incident, parsed: cp.Command, user: str, now, tz) -> Change:
@@ -140,7 +140,7 @@ def _change(session, incident, parsed: cp.Command, user: str, now, tz) -> Change
     if isinstance(parsed, cp.Untag):
         return tags.remove_tags(session, incident, list(parsed.tags), user, now)
     if isinstance(parsed, cp.PostmortemDone):
-        return followup_items.mark_postmortem_done(session, incident, user, now)
+        return action_items.mark_postmortem_done(session, incident, user, now)
     if isinstance(parsed, cp.RepostPostmortem):
         if incident.is_open:
             raise IncidentError("The postmortem draft is posted when the incident is resolved: `/incident resolve`.")

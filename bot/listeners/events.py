@@ -19,7 +19,7 @@ from bot.domain.marks import base_emoji
 from bot.slack.objects import SPOKEN, is_user_id, message_from_slack, valid_channel, valid_ts
 from bot.domain.timeline import SlackMessage
 from bot.domain.times import utcnow
-from bot.slack.after_ack import PublishHome, run_followups
+from bot.slack.after_ack import PublishHome, run_after_ack
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -27,12 +27,12 @@ log = logging.getLogger(__name__)
 
 def register(app) -> None:
     app.event("message")(on_message)
-    app.event("reaction_added")(ack=on_reaction_added, lazy=[run_followups])
-    app.event("reaction_removed")(ack=on_reaction_removed, lazy=[run_followups])
+    app.event("reaction_added")(ack=on_reaction_added, lazy=[run_after_ack])
+    app.event("reaction_removed")(ack=on_reaction_removed, lazy=[run_after_ack])
     # Membership decides who may change an incident (bot/slack/membership.py).
     app.event("member_joined_channel")(on_member_joined)
     app.event("member_left_channel")(on_member_left)
-    app.event("app_home_opened")(ack=on_home_opened, lazy=[run_followups])
+    app.event("app_home_opened")(ack=on_home_opened, lazy=[run_after_ack])
 
 
 def on_member_joined(event: dict) -> None:
@@ -50,7 +50,7 @@ def on_home_opened(event: dict, context) -> None:
     # Only the Home tab is ours to draw (the Messages tab is the DM with the bot); the view is
     # published after the ack, as Slack asks for an answer within 3 seconds.
     if event.get("tab") == "home" and is_user_id(event.get("user")):
-        context["followups"] = [PublishHome(event["user"])]
+        context["after_ack"] = [PublishHome(event["user"])]
 
 
 def on_message(event: dict, services: Services) -> None:
@@ -117,7 +117,7 @@ def _on_reaction(event: dict, added: bool, context, client: WebClient, services:
             now=utcnow(),
         )
     if change is not None:
-        context["followups"] = change.all()
+        context["after_ack"] = change.all()
 
 
 def _store_missing_message(channel: str, ts: str, client: WebClient, services: Services) -> None:

@@ -5,16 +5,16 @@ from __future__ import annotations
 from bot.slack import blocks
 from bot.domain import incidents, times
 from bot.domain.incidents import IncidentError
-from bot.slack.after_ack import run_followups
+from bot.slack.after_ack import run_after_ack
 from bot.services import Services
 from bot.slack.formatting import markup_from_plain
 
 
 def register(app) -> None:
-    app.view(blocks.START_FORM)(ack=submit_start_form, lazy=[run_followups])
-    app.view(blocks.STATUS_FORM)(ack=submit_status_form, lazy=[run_followups])
-    app.view(blocks.SEVERITY_FORM)(ack=submit_severity_form, lazy=[run_followups])
-    app.view(blocks.UPDATE_FORM)(ack=submit_update_form, lazy=[run_followups])
+    app.view(blocks.START_FORM)(ack=submit_start_form, lazy=[run_after_ack])
+    app.view(blocks.STATUS_FORM)(ack=submit_status_form, lazy=[run_after_ack])
+    app.view(blocks.SEVERITY_FORM)(ack=submit_severity_form, lazy=[run_after_ack])
+    app.view(blocks.UPDATE_FORM)(ack=submit_update_form, lazy=[run_after_ack])
 
 
 def submit_start_form(ack, body: dict, view: dict, context, services: Services) -> None:
@@ -43,7 +43,7 @@ def submit_start_form(ack, body: dict, view: dict, context, services: Services) 
             started_at=started_at,
             is_private="private" in (values.get("private") or "").split(","),
         )
-    context["followups"] = [change]
+    context["after_ack"] = [change]
     ack()
 
 
@@ -98,7 +98,7 @@ def _submit(ack, context, services: Services, view: dict, error_block: str, chan
             change = change_incident(session, incident)
     except IncidentError as error:
         return ack(response_action="errors", errors={error_block: str(error)})
-    context["followups"] = change.all()
+    context["after_ack"] = change.all()
     ack()
 
 

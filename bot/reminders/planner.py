@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.slack import blocks
-from bot.slack import texts as messages
+from bot.slack import texts
 from bot.domain import incidents
 from bot.reminders.rhythm import IncidentState, Timer, action_timer, incident_timers
 from bot.domain.timeline import insert_ignoring_duplicates
@@ -229,7 +229,7 @@ def _message(kind: str, incident: Incident, item: ActionItem | None, services: S
     if kind in ("deadline_warning", "deadline"):
         return Outgoing(incident.channel_id, *blocks.decision_prompt(incident, tz, now, final=kind == "deadline"))
     if kind == "review":
-        return Outgoing(incident.channel_id, messages.review_reminder(incident, settings.rhythm.postmortem_due_days))
+        return Outgoing(incident.channel_id, texts.review_reminder(incident, settings.rhythm.postmortem_due_days))
     raise ValueError(f"unknown reminder kind {kind!r}")
 
 

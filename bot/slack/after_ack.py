@@ -1,7 +1,7 @@
 """The Slack side of a change, run after the request is acknowledged.
 
-Listeners put what must happen in Slack into `context["followups"]`; Bolt
-runs `run_followups` as a lazy listener once the ack is sent. Each step
+Listeners put what must happen in Slack into `context["after_ack"]`; Bolt
+runs `run_after_ack` as a lazy listener once the ack is sent. Each step
 fails alone: a Slack error is logged with the incident and the call, and
 never undoes what is already recorded.
 """
@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack import blocks
-from bot.slack import texts as messages
+from bot.slack import texts
 from bot.slack.channel_setup import invite, set_up_channel
 from bot.domain import incidents
 from bot.domain.incidents import Change
@@ -63,31 +63,31 @@ class PublishHome:
     notice: str | None = None
 
 
-def run_followups(context, client: WebClient, respond, services: Services) -> None:
-    for followup in context.get("followups") or []:
+def run_after_ack(context, client: WebClient, respond, services: Services) -> None:
+    for step in context.get("after_ack") or []:
         try:
-            _run(followup, client, respond, services)
+            _run(step, client, respond, services)
         except Exception:
-            log.exception("follow-up %r failed", followup)
+            log.exception("after-ack step %r failed", step)
 
 
-def _run(followup, client: WebClient, respond, services: Services) -> None:
-    if isinstance(followup, Change):
-        apply_change(followup, client, respond, services)
-    elif isinstance(followup, OpenStartForm):
-        view = blocks.start_form(followup.origin_channel, severity=followup.severity or "P3", private=followup.private)
-        _call("views.open", client.views_open, trigger_id=followup.trigger_id, view=view)
-    elif isinstance(followup, OpenForm):
+def _run(step, client: WebClient, respond, services: Services) -> None:
+    if isinstance(step, Change):
+        apply_change(step, client, respond, services)
+    elif isinstance(step, OpenStartForm):
+        view = blocks.start_form(step.origin_channel, severity=step.severity or "P3", private=step.private)
+        _call("views.open", client.views_open, trigger_id=step.trigger_id, view=view)
+    elif isinstance(step, OpenForm):
         with services.db.session() as session:
-            incident = incidents.get_incident(session, followup.incident_id)
-            view = FORMS[followup.form](incident)
-        _call("views.open", client.views_open, trigger_id=followup.trigger_id, view=view)
-    elif isinstance(followup, Ephemeral):
-        tell_privately(followup, client, respond)
-    elif isinstance(followup, ShowStats):
-        post_stats(followup, client, respond, services)
-    elif isinstance(followup, PublishHome):
-        publish_home(followup.user, client, services, followup.notice)
+            incident = incidents.get_incident(session, step.incident_id)
+            view = FORMS[step.form](incident)
+        _call("views.open", client.views_open, trigger_id=step.trigger_id, view=view)
+    elif isinstance(step, Ephemeral):
+        tell_privately(step, client, respond)
+    elif isinstance(step, ShowStats):
+        post_stats(step, client, respond, services)
+    elif isinstance(step, PublishHome):
+        publish_home(step.user, client, services, step.notice)
 
 
 def apply_change(change: Change, client: WebClient, respond, services: Services) -> None:
@@ -104,7 +104,7 @@ def apply_change(change: Change, client: WebClient, respond, services: Services)
     for user in change.invite:
         invite(client, incident.channel_id, user, incident.id)
     if change.post_in_channel:
-        _call("chat.postMessage", client.chat_postMessage, channel=incident.channel_id, text=messages.notice(change), incident=incident.id)
+        _call("chat.postMessage", client.chat_postMessage, channel=incident.channel_id, text=texts.notice(change), incident=incident.id)
     if change.refresh_header and incident.header_ts:
         _call(
             "chat.update",
@@ -115,7 +115,7 @@ def apply_change(change: Change, client: WebClient, respond, services: Services)
             blocks=blocks.header(incident, milestones, settings.timezone),
             incident=incident.id,
         )
-    announcement = messages.announcement(change, incident) if change.announce and change.kind != "declared" else None
+    announcement = texts.announcement(change, incident) if change.announce and change.kind != "declared" else None
     if announcement and settings.announce_channel:
         _call("chat.postMessage", client.chat_postMessage, channel=settings.announce_channel, text=announcement, incident=incident.id)
     if change.post_postmortem:
@@ -126,21 +126,21 @@ def apply_change(change: Change, client: WebClient, respond, services: Services)
         sync_incident(services, services.clock, incident.id)
 
 
-def tell_privately(followup: Ephemeral, client: WebClient, respond) -> None:
+def tell_privately(step: Ephemeral, client: WebClient, respond) -> None:
     """An ephemeral message in the channel; to someone who is not in it (a refused non-member),
     Slack refuses that, so through the interaction's response_url, which reaches them anywhere."""
     try:
-        client.chat_postEphemeral(channel=followup.channel, user=followup.user, text=followup.text)
+        client.chat_postEphemeral(channel=step.channel, user=step.user, text=step.text)
         return
     except SlackApiError as error:
         refusal = error.response.get("error")
     if respond is not None and refusal in ("user_not_in_channel", "channel_not_found", "not_in_channel"):
         try:
-            respond(text=followup.text, response_type="ephemeral", replace_original=False)
+            respond(text=step.text, response_type="ephemeral", replace_original=False)
             return
         except Exception as error:  # noqa: BLE001 - no response_url (e.g. App Home) or it expired
             refusal = f"{refusal}; response_url: {error}"
-    log.warning("could not tell %s privately in %s: %s", followup.user, followup.channel, refusal)
+    log.warning("could not tell %s privately in %s: %s", step.user, step.channel, refusal)
 
 
 def _call(method: str, function, incident: int | None = None, **kwargs) -> dict | None:

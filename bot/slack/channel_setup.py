@@ -8,7 +8,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack import blocks
-from bot.slack import texts as messages
+from bot.slack import texts
 from bot.domain import channel_names, incidents
 from bot.domain.incidents import Change
 from bot.services import Services
@@ -84,7 +84,7 @@ def set_up_channel(incident_id: int, client: WebClient, respond, services: Servi
     announce = services.settings.announce_channel
     if announce and announce != incident.channel_id and incident.setup_error is None and not announced_before:
         change = Change(incident.id, "declared", incident.declared_by, "")
-        _optional_step("chat.postMessage", client.chat_postMessage, channel=announce, text=messages.announcement(change, incident))
+        _optional_step("chat.postMessage", client.chat_postMessage, channel=announce, text=texts.announcement(change, incident))
     _tell_declarer(incident, f":rotating_light: Incident #{incident.id} is open in <#{incident.channel_id}>.", client, respond)
 
 

@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks import ACTION_DONE, STATUS_EMOJI
 from bot.domain import incidents, times
-from bot.domain import action_items as followup_items
+from bot.domain import action_items
 from bot.domain.command_parser import SEVERITIES
 from bot.domain.durations import format_duration
 from bot.domain.times import utcnow
@@ -38,7 +38,7 @@ def publish_home(user_id: str, client: WebClient, services: Services, notice: st
     now = utcnow()
     with services.db.read_session() as session:  # opened often; on SQLite a read takes no write lock
         shown = sorted(incidents.open_incidents(session), key=_most_urgent_first)
-        items = followup_items.open_items_of(session, user_id)
+        items = action_items.open_items_of(session, user_id)
     private = {i.id: i for i in shown[:MAX_INCIDENTS] + [incident for _, incident in items[:MAX_ITEMS]] if i.is_private}
     visible = {i.id for i in private.values() if _member(client, i, user_id)}
     view = home_view(shown, items, visible, services.settings.timezone, now, notice)

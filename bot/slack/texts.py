@@ -167,7 +167,7 @@ def review_reminder(incident: Incident, due_days: int) -> str:
     )
 
 
-def followups_text(rows: list[tuple[ActionItem, Incident]], tz: ZoneInfo, now: datetime) -> str:
+def action_items_text(rows: list[tuple[ActionItem, Incident]], tz: ZoneInfo, now: datetime) -> str:
     """Open action items across incidents, oldest due first."""
     if not rows:
         return ":sparkles: No open action items."

@@ -16,9 +16,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.stats import chart as charts
-from bot.slack import texts as messages
+from bot.slack import texts
 from bot.stats import text as stats_text
-from bot.stats import facts as incident_facts
+from bot.stats import facts
 from bot.stats import insights
 from bot.domain.times import utcnow
 from bot.services import Services
@@ -42,13 +42,13 @@ def post_stats(request: ShowStats, client: WebClient, respond, services: Service
     try:
         since = request.range.start(now, settings.timezone)
         with services.db.read_session() as session:
-            facts = incident_facts.load(session, since, now)
-        stats = insights.compute(facts, request.range, now, settings.timezone, settings.targets)
+            incident_facts = facts.load(session, since, now)
+        stats = insights.compute(incident_facts, request.range, now, settings.timezone, settings.targets)
         text = stats_text.stats_text(stats)
     except Exception:
         ref = uuid.uuid4().hex[:8]
         log.exception("/incident stats failed (ref %s) user=%s range=%s", ref, request.user, request.range)
-        _tell(request, messages.INTERNAL_ERROR.format(ref=ref), respond)
+        _tell(request, texts.INTERNAL_ERROR.format(ref=ref), respond)
         return
     trend = insights.ttr_trend(stats)
     if not trend:

@@ -95,7 +95,7 @@ class SlackRequests:
             "api_app_id": APP_ID,
             "event": event,
             "type": "event_callback",
-            "event_id": event_id or "Ev0" + _random_id(9),
+            "event_id": event_id or "Ev0" + random_id(9),
             "event_time": int(time.time()),
             "authorizations": [{"enterprise_id": None, "team_id": TEAM_ID, "user_id": BOT_USER_ID,
                                 "is_bot": True, "is_enterprise_install": False}],
@@ -308,7 +308,7 @@ class SlackRequests:
         """A person submitted a modal. The view is the one the bot opened (by id, else latest with the callback_id)."""
         opened = (self.standin.view(view_id) if view_id else None) or self.standin.find_view(callback_id, user) \
             or self.standin.find_view(callback_id) or {}
-        view_id = view_id or opened.get("id") or "V0" + _random_id(9)
+        view_id = view_id or opened.get("id") or "V0" + random_id(9)
         view = {
             "id": view_id,
             "team_id": TEAM_ID,
@@ -385,5 +385,5 @@ def _find_element(message: dict | None, action_id: str) -> tuple[dict, str | Non
     return {}, None
 
 
-def _random_id(length: int) -> str:
+def random_id(length: int) -> str:
     return "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(length))

@@ -280,7 +280,7 @@ class SlackStandIn:
                 "text": text,
                 "user": user_id,
                 "ts": self._next_ts(),
-                "blocks": _rich_text_blocks(text),
+                "blocks": rich_text_blocks(text),
                 "team": TEAM_ID,
             }
             if thread_ts is not None and self._thread_parent(channel_id, thread_ts) is None:
@@ -306,7 +306,7 @@ class SlackStandIn:
                 return None, None
             previous = copy.deepcopy(message)
             message["text"] = new_text
-            message["blocks"] = _rich_text_blocks(new_text)
+            message["blocks"] = rich_text_blocks(new_text)
             message["edited"] = {"user": user_id, "ts": self._next_ts()}
             return previous, copy.deepcopy(message)
 
@@ -1440,7 +1440,7 @@ def _paginate(items: list, args: dict, default_limit: int) -> tuple[list, bool, 
 _MENTION = re.compile(r"<(@[UW][A-Z0-9]+|#C[A-Z0-9]+|!(?:here|channel|everyone))(?:\|[^>]*)?>")
 
 
-def _rich_text_blocks(text: str) -> list[dict]:
+def rich_text_blocks(text: str) -> list[dict]:
     """The rich_text block Slack's clients attach to a person's message."""
     elements: list[dict] = []
     position = 0
