@@ -48,7 +48,7 @@ def start_clock(settings: Settings, database: Database, client, *, runs_jobs: bo
     from bot.reminders.clock import Clock
 
     clock = Clock(database.engine, runs_jobs=runs_jobs, blocking=blocking, poll_seconds=settings.clock_poll_seconds)
-    services = Services(settings, database, clock)
+    services = Services(settings, database, clock, client)
     if runs_jobs:
         reminders.install(services, client, clock)
         clock.replan_soon()  # reminders missed or changed while no clock ran

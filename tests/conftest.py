@@ -34,6 +34,7 @@ BACKENDS = [b.strip() for b in os.environ.get("TEST_BACKENDS", "sqlite,postgresq
 
 # People in the stand-in workspace.
 ANA, KEN, MIN, LEE = "U0ANA", "U0KEN", "U0MIN", "U0LEE"
+OUTSIDER = "U0OUTSIDER"  # in the workspace, never in an incident channel unless a test adds them
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
@@ -107,6 +108,13 @@ class RunningBot:
         assert status == 200, (status, body)
         return message
 
+    def submit(self, intent, actor: str = ANA, *, incident_id: int | None = None, at=None, via=None):
+        """A request straight to the gate, as a listener would make it (for seeding past incidents)."""
+        from bot.domain.requests import Request, Via
+
+        request = Request(intent, actor=actor, via=via or Via.COMMAND, incident_id=incident_id, at=at)
+        return self.services.gate.submit(request)
+
     def event(self, event: dict, **kwargs) -> int:
         status, _, body = self.slack.event(event, **kwargs)
         assert status == 200, (status, body)
@@ -156,6 +164,7 @@ def standin(database_url):
         slack.add_user(KEN, "ken", "山田 健", tz="Asia/Tokyo")
         slack.add_user(MIN, "min", "김민준", tz="Asia/Seoul")
         slack.add_user(LEE, "lee", "Lee Chen", tz="America/New_York")
+        slack.add_user(OUTSIDER, "sam", "Sam Outside", tz="UTC")
         yield slack
 
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.domain import incidents as domain
+from bot.domain.requests import AddActionItem, Declare
 from bot.slack.home import MAX_INCIDENTS, MAX_ITEMS, home_view
 from storage.models import ActionItem, Incident
 from tests.conftest import ANA, KEN, wait_until
@@ -149,12 +149,11 @@ def test_long_lists_are_capped_within_slacks_100_blocks(bot, standin):
     now = datetime.now(timezone.utc)
     created: list[int] = []
     try:
-        with bot.db.session() as session:
-            for n in range(MAX_INCIDENTS + 5):
-                change = domain.declare(session, title=f"Capped incident {n}", severity="P4", declared_by=ANA, now=now)
-                created.append(change.incident_id)
-            for n in range(MAX_ITEMS + 7):
-                domain.add_action(session, session.get(Incident, created[0]), f"capped item {n}", JOON, None, None, ANA, now, ZoneInfo("UTC"))
+        for n in range(MAX_INCIDENTS + 5):
+            change = bot.submit(Declare(title=f"Capped incident {n}", severity="P4"), ANA, at=now)
+            created.append(change.incident_id)
+        for n in range(MAX_ITEMS + 7):
+            bot.submit(AddActionItem(f"capped item {n}", JOON, None, None), ANA, incident_id=created[0], at=now)
         view = _open_home(bot, standin, JOON)
         text = _texts(view)
         assert len(view["blocks"]) <= 100

@@ -7,14 +7,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain import incidents as domain
-from storage.models import Incident
+from tests.support.records import milestones_of
 from tests.conftest import ANA, KEN, LEE, MIN, wait_until
 
 
 def _milestones(bot, incident_id):
-    with bot.db.session() as session:
-        return domain.milestones(session, session.get(Incident, incident_id))
+    return milestones_of(bot.db, incident_id)
 
 
 def _posted(standin, channel, fragment):

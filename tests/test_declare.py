@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
+from tests.support.records import milestones_of
 from tests.conftest import ANA, KEN, wait_until
 
 
@@ -91,17 +92,20 @@ def test_start_without_a_title_opens_the_form_and_submitting_it_declares(bot, st
     status, _, body = bot.slack.view_submission(ANA, "incident_start", state, private_metadata="C0GENERAL")
     assert status == 200 and "impact_start" in body  # refused in the form, nothing declared
 
-    state["impact_start"]["impact_start"]["value"] = "2026-01-01T00:00:00Z"
+    state["impact_start"]["impact_start"]["value"] = "1999-01-01T00:00:00Z"  # a typo for this year
+    status, _, body = bot.slack.view_submission(ANA, "incident_start", state, private_metadata="C0GENERAL")
+    assert status == 200 and "impact_start" in body and "more than 30 days before" in body
+
+    impact_start = (datetime.now(timezone.utc) - timedelta(hours=2)).replace(microsecond=0)
+    state["impact_start"]["impact_start"]["value"] = impact_start.isoformat()
     status, _, body = bot.slack.view_submission(ANA, "incident_start", state, private_metadata="C0GENERAL")
     assert status == 200 and "errors" not in body
     incident = wait_until(lambda: _incident_titled(bot, "Queue &lt;b&gt;depth&lt;/b&gt; &amp; lag"))
     incident = bot.wait_for_incident(incident.id, lambda i: i.header_ts is not None)
     assert incident.severity == "P1" and incident.description == "consumers stuck"
-    from bot.domain import incidents as domain
 
-    with bot.db.session() as session:
-        started = domain.milestones(session, session.get(type(incident), incident.id))["started"]
-    assert started.at == datetime(2026, 1, 1, tzinfo=timezone.utc) and started.source == "command"
+    started = milestones_of(bot.db, incident.id)["started"]
+    assert started.at == impact_start and started.source == "command"
 
 
 def _incident_titled(bot, title):

@@ -10,9 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain import command_parser as cp
+from bot.domain import requests as rq
 from bot.domain.channel_names import MAX_CHANNEL_NAME, channel_name, slugify
 from bot.domain.durations import KeyDurations, format_duration
-from bot.domain.milestones import Claim, effective_milestones, order_problem
+from bot.domain.milestones import effective_milestones, order_problem
+from bot.domain.records import Claim
 from bot.domain.times import TimeInputError, check_not_future, from_slack_ts, parse_user_time
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -86,17 +88,17 @@ def test_name_taken_retries_get_a_numeric_suffix_within_80_characters():
 @pytest.mark.parametrize(
     "text, command",
     [
-        ("start P1 Checkout API returns 502", cp.Start("P1", "Checkout API returns 502")),
-        ("start checkout down", cp.Start(None, "checkout down")),
-        ("start", cp.Start(None, "")),
-        ("status identified pool exhausted", cp.Status("identified", "pool exhausted")),
-        ("SEVERITY p2", cp.Severity("P2")),
-        ("lead <@U123|ana>", cp.Lead("U123")),
-        ("role comms <@U9>", cp.Role("comms", "U9")),
-        ("mitigated", cp.SetMilestone("mitigated", None)),
-        ("resolve 2026-11-22 14:05", cp.SetMilestone("resolved", "2026-11-22 14:05")),
-        ("action add retry budget <@U7> due 2026-12-01 prevent", cp.Action("add retry budget", "U7", "2026-12-01", "prevent")),
-        ("note 決済のロールバック完了", cp.Note("決済のロールバック完了")),
+        ("start P1 Checkout API returns 502", rq.Declare(severity="P1", title="Checkout API returns 502")),
+        ("start checkout down", rq.Declare(severity=None, title="checkout down")),
+        ("start", rq.Declare(severity=None, title="")),
+        ("status identified pool exhausted", rq.ChangeStatus("identified", "pool exhausted")),
+        ("SEVERITY p2", rq.ChangeSeverity("P2")),
+        ("lead <@U123|ana>", rq.SetLead("U123")),
+        ("role comms <@U9>", rq.SetRole("comms", "U9")),
+        ("mitigated", rq.SetMilestone("mitigated", None)),
+        ("resolve 2026-11-22 14:05", rq.SetMilestone("resolved", "2026-11-22 14:05")),
+        ("action add retry budget <@U7> due 2026-12-01 prevent", rq.AddActionItem("add retry budget", "U7", "2026-12-01", "prevent")),
+        ("note 決済のロールバック完了", rq.AddNote("決済のロールバック完了")),
         ("", cp.Help()),
     ],
 )

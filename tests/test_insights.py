@@ -26,10 +26,12 @@ from sqlalchemy import event, insert, select
 from bot.stats.chart import ttr_trend_png
 from bot.config import ConfigError, Settings
 from bot.domain import command_parser as cp
-from bot.domain import incidents, tags
+from bot.domain.lifecycle import milestones as milestones_now
+from bot.domain.requests import Declare, SetMilestone, Tag, Untag
+from storage.incident_store import reading
 from bot.stats import facts as incident_facts
 from bot.stats import insights
-from bot.postmortem import builder as postmortem_builder
+from bot.postmortem import builder
 from bot.domain.durations import KeyDurations
 from bot.stats.insights import IncidentFacts, Spread, StatsRange, Targets, parse_duration_setting, parse_range
 from bot.domain.tag_names import TagError, normalise
@@ -108,9 +110,9 @@ def test_any_range_text_is_read_or_refused_in_one_line(typed):
 
 
 def test_tag_commands_parse_several_names_and_refuse_too_many():
-    assert cp.parse("tag DB #deploy db") == cp.Tag(tags=("db", "deploy"))
-    assert cp.parse("tag") == cp.Tag(tags=())
-    assert cp.parse("untag #DB") == cp.Untag(tags=("db",))
+    assert cp.parse("tag DB #deploy db") == Tag(tags=("db", "deploy"))
+    assert cp.parse("tag") == cp.ListTags()
+    assert cp.parse("untag #DB") == Untag(tags=("db",))
     with pytest.raises(cp.UsageError, match="Say which tag"):
         cp.parse("untag")
     with pytest.raises(cp.UsageError, match="at most 10"):
@@ -302,8 +304,8 @@ def test_tag_untag_and_list(bot, standin):
 def test_tags_show_in_the_postmortem_header_and_the_json_export(bot):
     incident = bot.declare("Cache stampede on login")
     bot.command(ANA, "tag cache デプロイ", channel=incident.channel_id)
-    with bot.db.session() as session:
-        data = postmortem_builder.build(session, session.get(Incident, incident.id), TOKYO, datetime.now(UTC))
+    with reading(bot.db) as store:
+        data = builder.build(store, store.incident(incident.id), TOKYO, datetime.now(UTC))
     assert data.tags == ("cache", "デプロイ")
     assert "| **Tags** | cache, デプロイ |" in render_postmortem(data, "en")
     assert "| **タグ** | cache, デプロイ |" in render_postmortem(data, "ja")
@@ -311,8 +313,8 @@ def test_tags_show_in_the_postmortem_header_and_the_json_export(bot):
     assert "*Tagged* · cache, デプロイ" in render_postmortem(data, "en")  # in the full log
 
     untagged = bot.declare("Untagged outage")
-    with bot.db.session() as session:
-        data = postmortem_builder.build(session, session.get(Incident, untagged.id), TOKYO, datetime.now(UTC))
+    with reading(bot.db) as store:
+        data = builder.build(store, store.incident(untagged.id), TOKYO, datetime.now(UTC))
     assert "| **Tags** | none yet" in render_postmortem(data, "en") and incident_as_json(data)["tags"] == []
 
 
@@ -373,15 +375,13 @@ def fresh_bot(database_url, standin, tmp_path):
 
 def seed(bot, title, severity, declared, *, started=None, detected=None, mitigated=None, resolved=None, tags_=(), private=False) -> int:
     """An incident as it would have been recorded at the time: declared, milestones set by command, tagged."""
-    with bot.db.session() as session:
-        change = incidents.declare(session, title=title, severity=severity, declared_by=ANA, now=declared, is_private=private)
-        incident = session.get(Incident, change.incident_id)
-        for name, at in (("started", started), ("detected", detected), ("mitigated", mitigated), ("resolved", resolved)):
-            if at is not None:
-                incidents.set_milestone(session, incident, name, at.isoformat(), ANA, max(at, declared) + timedelta(seconds=1), TOKYO)
-        if tags_:
-            tags.add_tags(session, incident, list(tags_), ANA, declared)
-        return incident.id
+    incident_id = bot.submit(Declare(title=title, severity=severity, private=private), ANA, at=declared).incident_id
+    for name, at in (("started", started), ("detected", detected), ("mitigated", mitigated), ("resolved", resolved)):
+        if at is not None:
+            bot.submit(SetMilestone(name, at.isoformat()), ANA, incident_id=incident_id, at=max(at, declared) + timedelta(seconds=1))
+    if tags_:
+        bot.submit(Tag(tuple(tags_)), ANA, incident_id=incident_id, at=declared)
+    return incident_id
 
 
 def ask_stats(bot, standin, text: str, channel: str, user: str = ANA) -> tuple[dict, float, str]:
@@ -466,9 +466,9 @@ def test_the_numbers_are_the_ones_the_postmortem_shows(fresh_bot, standin):
     bot.command(ANA, "resolve", channel=incident.channel_id)
     bot.wait_for_incident(incident.id, lambda i: i.status == "resolved")
     now = datetime.now(UTC)
-    with bot.db.session() as session:
-        [facts] = incident_facts.load(session, now - H, now)
-        milestones = incidents.milestones(session, session.get(Incident, incident.id))
+    with reading(bot.db) as store:
+        [facts] = incident_facts.load(store.session, now - H, now)
+        milestones = milestones_now(store, store.incident(incident.id))
     assert facts.detected == from_slack_ts(alert["ts"])  # from the reaction
     assert facts.durations == KeyDurations.from_milestones(*(milestones[m].at for m in ("started", "detected", "mitigated", "resolved")))
 

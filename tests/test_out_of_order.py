@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import select
 
-from bot.domain import incidents as domain
+from bot.domain.lifecycle import milestones as milestones_now
+from storage.incident_store import SqlIncidentStore, incident_record
 from bot.domain.times import from_slack_ts
 from storage.models import Incident, ReactionMark
 from tests.conftest import ANA, KEN, LEE, MIN
@@ -139,7 +140,7 @@ def outcome(bot, scenario: Scenario) -> dict:
             for m in session.scalars(select(ReactionMark).where(ReactionMark.incident_id == incident_id))
         )
         milestones = {}
-        for name, value in domain.milestones(session, incident).items():
+        for name, value in milestones_now(SqlIncidentStore(session), incident_record(incident)).items():
             if value.at is None:
                 at = None
             elif value.at == incident.declared_at:

@@ -203,7 +203,7 @@ def test_a_deadline_prompts_before_and_at_it_and_every_choice_is_on_the_record(c
     bot.command(ANA, "resolve", channel=channel)
     bot.wait_for_incident(incident.id, lambda i: i.postmortem_posted_at is not None)
     document = wait_until(lambda: [f for f in standin.files() if channel in (f.get("channels") or [])])[-1]["content"].decode()
-    assert "Go/no-go decision" in document and "continue" in document
+    assert "Go/no-go decision" in document and "**Continue**" in document
 
 
 @pytest.mark.parametrize(
@@ -222,6 +222,7 @@ def test_reminder_buttons_on_a_resolved_incident_are_refused(bot, standin):
     incident = bot.declare("Already over")
     bot.command(ANA, "resolve", channel=incident.channel_id)
     bot.wait_for_incident(incident.id, lambda i: i.status == "resolved")
+    standin.add_member(incident.channel_id, MIN)
     standin.reset_calls()
     for action_id in ("nudge_snooze", "nudge_post_update", "lead_me"):
         bot.slack.block_action(MIN, action_id, value=str(incident.id), channel=incident.channel_id, message_ts=incident.header_ts)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from bot.domain import incidents as domain
 from bot.domain.times import from_slack_ts
-from storage.models import Incident
 from tests.conftest import ANA, KEN, LEE, MIN, wait_until
+from tests.support.records import milestones_of
 
 
 def _milestone(bot, incident_id, name):
-    with bot.db.session() as session:
-        return domain.milestones(session, session.get(Incident, incident_id))[name]
+    return milestones_of(bot.db, incident_id)[name]
 
 
 def test_messages_are_entries_stamped_with_their_own_slack_ts(bot, standin):

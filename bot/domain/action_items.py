@@ -1,79 +1,83 @@
-"""After the incident: action items done or pushed, the postmortem review, open follow-ups."""
+"""Action items: recorded during the incident, done or pushed afterwards."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from bot.domain.incidents import Change, IncidentError, record
-from storage.models import ActionItem, Incident
+from bot.domain import times
+from bot.domain.changes import Change, Context, IncidentError
+from bot.domain.lifecycle import record
+from bot.domain.records import ActionItemRecord, IncidentRecord
+from bot.domain.requests import AddActionItem, CompleteActionItem, PushActionItem
+from bot.domain.store import IncidentStore
 
 PUSH_BY = timedelta(days=7)
 
 
-def action_item(session: Session, item_id: int) -> ActionItem:
-    item = session.get(ActionItem, item_id)
-    if item is None:
-        raise IncidentError(f"There is no action item #{item_id}.")
-    return item
+def add_action(store: IncidentStore, incident: IncidentRecord, intent: AddActionItem, ctx: Context) -> Change:
+    due: date | None = None
+    if intent.due_text is not None:
+        try:
+            due = times.parse_due_date(intent.due_text)
+        except times.TimeInputError as error:
+            raise IncidentError(str(error)) from None
+        if due < ctx.now.astimezone(ctx.tz).date():
+            raise IncidentError(f"The due date {due.isoformat()} is in the past.")
+    item = ActionItemRecord(
+        id=0,
+        incident_id=incident.id,
+        text=intent.text,
+        owner_id=intent.owner_id,
+        due_date=due,
+        klass=intent.klass,
+        status="open",
+        created_by=ctx.actor,
+        created_at=ctx.now,
+    )
+    item.id = store.add_action_item(item)
+    data = {"item": item.id, "owner": intent.owner_id, "due": intent.due_text, "class": intent.klass}
+    record(store, incident, "action", ctx, intent.text, data)
+    details = ", ".join(
+        (
+            f"owner <@{intent.owner_id}>" if intent.owner_id else "no owner yet",
+            f"due {due.isoformat()}" if due else "no due date",
+            intent.klass or "unclassed",
+        )
+    )
+    return Change(incident.id, "action", ctx.actor, f"action item #{item.id} ({details})", text=intent.text, refresh_header=False)
 
 
-def complete(session: Session, item_id: int, actor: str, now: datetime) -> Change:
-    item = action_item(session, item_id)
+def complete(store: IncidentStore, incident: IncidentRecord, intent: CompleteActionItem, ctx: Context) -> Change:
+    item = action_item(store, intent.item_id)
     if item.status == "done":
         raise IncidentError(f"Action item #{item.id} is already done.")
-    item.status, item.done_at, item.done_by = "done", now, actor
-    incident = session.get(Incident, item.incident_id)
-    record(session, incident, "action_done", actor, item.text, now, {"item": item.id})
-    return Change(incident.id, "action_done", actor, f"action item #{item.id} done", text=item.text, refresh_header=False)
+    item.status, item.done_at, item.done_by = "done", ctx.now, ctx.actor
+    store.save_action_item(item)
+    record(store, incident, "action_done", ctx, item.text, {"item": item.id})
+    return Change(incident.id, "action_done", ctx.actor, f"action item #{item.id} done", text=item.text, refresh_header=False)
 
 
-def push_a_week(session: Session, item_id: int, expected_due: str, actor: str, now: datetime, tz: ZoneInfo) -> Change:
-    """Push by a week; `expected_due` is the due date the button was made for, so a second press pushes nothing."""
-    item = action_item(session, item_id)
+def push_a_week(store: IncidentStore, incident: IncidentRecord, intent: PushActionItem, ctx: Context) -> Change:
+    """Push by a week; the button names the due date it was made for, so a second press pushes nothing."""
+    item = action_item(store, intent.item_id)
     if item.status == "done":
         raise IncidentError(f"Action item #{item.id} is already done.")
     if item.due_date is None:
         raise IncidentError(f"Action item #{item.id} has no due date to push.")
-    if item.due_date.isoformat() != expected_due:
+    if item.due_date.isoformat() != intent.expected_due:
         raise IncidentError(f"Action item #{item.id} was already moved; it is now due {item.due_date.isoformat()}.")
-    today = now.astimezone(tz).date()
+    today = ctx.now.astimezone(ctx.tz).date()
     item.due_date = max(item.due_date, today) + PUSH_BY
-    incident = session.get(Incident, item.incident_id)
-    record(session, incident, "action_pushed", actor, item.text, now, {"item": item.id, "due": item.due_date.isoformat()})
-    return Change(incident.id, "action_pushed", actor, f"action item #{item.id} now due {item.due_date.isoformat()}", refresh_header=False, post_in_channel=False)
-
-
-def open_action_items(session: Session) -> list[tuple[ActionItem, Incident]]:
-    """Open action items across incidents, oldest due first (no due date last)."""
-    query = (
-        select(ActionItem, Incident)
-        .join(Incident, Incident.id == ActionItem.incident_id)
-        .where(ActionItem.status != "done")
-        .order_by(ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id)
+    store.save_action_item(item)
+    record(store, incident, "action_pushed", ctx, item.text, {"item": item.id, "due": item.due_date.isoformat()})
+    return Change(
+        incident.id, "action_pushed", ctx.actor, f"action item #{item.id} now due {item.due_date.isoformat()}",
+        refresh_header=False, post_in_channel=False,
     )
-    return [(item, incident) for item, incident in session.execute(query)]
 
 
-def open_items_of(session: Session, owner_id: str) -> list[tuple[ActionItem, Incident]]:
-    """One person's open action items across incidents, oldest due first (no due date last)."""
-    query = (
-        select(ActionItem, Incident)
-        .join(Incident, Incident.id == ActionItem.incident_id)
-        .where(ActionItem.status != "done", ActionItem.owner_id == owner_id)
-        .order_by(ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id)
-    )
-    return [(item, incident) for item, incident in session.execute(query)]
-
-
-def mark_postmortem_done(session: Session, incident: Incident, actor: str, now: datetime) -> Change:
-    if incident.is_open:
-        raise IncidentError("The postmortem is reviewed after the incident is resolved.")
-    if incident.postmortem_done_at is not None:
-        raise IncidentError("The postmortem is already marked done.")
-    incident.postmortem_done_at = now
-    record(session, incident, "postmortem_done", actor, "", now)
-    return Change(incident.id, "postmortem_done", actor, "postmortem marked done", refresh_header=False)
+def action_item(store: IncidentStore, item_id: int) -> ActionItemRecord:
+    item = store.action_item(item_id)
+    if item is None:
+        raise IncidentError(f"There is no action item #{item_id}.")
+    return item

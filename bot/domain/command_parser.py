@@ -10,15 +10,32 @@ import re
 from dataclasses import dataclass
 
 from bot.domain import tag_names
-from bot.stats import insights
+from bot.domain.records import ACTION_CLASSES, SEVERITIES, STATUSES
+from bot.domain.requests import (
+    AddActionItem,
+    AddNote,
+    ChangeSeverity,
+    ChangeStatus,
+    ClearDeadline,
+    Declare,
+    Intent,
+    MarkPostmortemDone,
+    PostUpdate,
+    RepostPostmortem,
+    RetrySetup,
+    SetDeadline,
+    SetLead,
+    SetMilestone,
+    SetRole,
+    Tag,
+    Untag,
+)
 from bot.domain.storable_text import storable
+from bot.stats import insights
 
-SEVERITIES = ("P1", "P2", "P3", "P4")
-STATUSES = ("investigating", "identified", "monitoring", "resolved")
-ACTION_CLASSES = ("prevent", "process", "mitigate")
-TIME_MILESTONES = ("started", "detected", "identified", "mitigated", "resolve")
 MAX_TITLE = 250
 MAX_ROLE = 40
+TIME_MILESTONES = ("started", "detected", "identified", "mitigated", "resolve")
 
 # Slack sends mentions escaped when the command has "escape channels, users and links" on.
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -30,84 +47,23 @@ class UsageError(ValueError):
     """The text is not a command we understand; the message says why and how to write it."""
 
 
-@dataclass(frozen=True)
-class Start:
-    severity: str | None
-    title: str  # empty: open the declaration form
-    private: bool = False  # `--private`: a private channel, never announced with its title
+# Commands that only read (answered without changing anything); the others parse into a
+# change request of bot/domain/requests.py.
 
 
 @dataclass(frozen=True)
-class Status:
-    status: str
-    message: str
+class ShowDeadline:
+    pass
 
 
 @dataclass(frozen=True)
-class Update:
-    text: str
-
-
-@dataclass(frozen=True)
-class Severity:
-    severity: str
-
-
-@dataclass(frozen=True)
-class Lead:
-    user_id: str
-
-
-@dataclass(frozen=True)
-class Role:
-    role: str
-    user_id: str
-
-
-@dataclass(frozen=True)
-class Note:
-    text: str
-
-
-@dataclass(frozen=True)
-class SetMilestone:
-    milestone: str  # started | detected | identified | mitigated | resolved
-    time_text: str | None  # None: now
-
-
-@dataclass(frozen=True)
-class Action:
-    text: str
-    owner_id: str | None
-    due_text: str | None
-    klass: str | None
-
-
-@dataclass(frozen=True)
-class Deadline:
-    time_text: str | None  # None: show the current one
-    what: str = ""
-    clear: bool = False
+class ListTags:
+    pass
 
 
 @dataclass(frozen=True)
 class ListActionItems:
     pass
-
-
-@dataclass(frozen=True)
-class PostmortemDone:
-    pass
-
-
-@dataclass(frozen=True)
-class RepostPostmortem:
-    pass
-
-
-@dataclass(frozen=True)
-class Retry:
-    incident_ref: str | None  # None: the asker's latest incident whose setup failed
 
 
 @dataclass(frozen=True)
@@ -126,25 +82,12 @@ class ListOpen:
 
 
 @dataclass(frozen=True)
-class Tag:
-    tags: tuple[str, ...]  # normalised; empty: list the incident's tags
-
-
-@dataclass(frozen=True)
-class Untag:
-    tags: tuple[str, ...]  # normalised, at least one
-
-
-@dataclass(frozen=True)
 class Stats:
     range: insights.StatsRange
 
 
-Command = (
-    Start | Status | Update | Severity | Lead | Role | Note | SetMilestone | Action
-    | Deadline | ListActionItems | PostmortemDone | RepostPostmortem | Retry | Timeline | Help | ListOpen
-    | Tag | Untag | Stats
-)
+Query = ShowDeadline | ListTags | ListActionItems | Timeline | Help | ListOpen | Stats
+Command = Query | Intent
 
 USAGE = {
     "start": "`/incident start [--private] [P1|P2|P3|P4] <title>` (no title opens a form)",
@@ -154,7 +97,7 @@ USAGE = {
     "lead": "`/incident lead @person`",
     "role": "`/incident role <name> @person` (e.g. `role comms @ana`)",
     "note": "`/incident note <text>`",
-    "started": "`/incident started <time>`",
+    "started": "`/incident started <time> [confirm]`",
     "detected": "`/incident detected <time>`",
     "identified": "`/incident identified [time]`",
     "mitigated": "`/incident mitigated [time]`",
@@ -186,7 +129,7 @@ def parse(text: str) -> Command:
     return parser(word, rest)
 
 
-def _start(word: str, rest: str) -> Start:
+def _start(word: str, rest: str) -> Declare:
     severity, private = None, False
     # `--private` and the severity may come in either order before the title.
     for _ in range(2):
@@ -197,52 +140,56 @@ def _start(word: str, rest: str) -> Start:
             severity, rest = first.upper(), remainder.strip()
     if len(rest) > MAX_TITLE:
         raise UsageError(f"The title is {len(rest)} characters; keep it under {MAX_TITLE}. Use {USAGE['start']}.")
-    return Start(severity=severity, title=rest, private=private)
+    return Declare(severity=severity, title=rest, private=private)
 
 
-def _status(word: str, rest: str) -> Status:
+def _status(word: str, rest: str) -> ChangeStatus:
     first, _, message = rest.partition(" ")
     if first.lower() not in STATUSES:
         raise UsageError(f"Status must be one of {', '.join(STATUSES)}. Use {USAGE['status']}.")
-    return Status(status=first.lower(), message=message.strip())
+    return ChangeStatus(status=first.lower(), message=message.strip())
 
 
-def _update(word: str, rest: str) -> Update:
-    return Update(text=_required_text(word, rest))
+def _update(word: str, rest: str) -> PostUpdate:
+    return PostUpdate(text=_required_text(word, rest))
 
 
-def _note(word: str, rest: str) -> Note:
-    return Note(text=_required_text(word, rest))
+def _note(word: str, rest: str) -> AddNote:
+    return AddNote(text=_required_text(word, rest))
 
 
-def _severity(word: str, rest: str) -> Severity:
+def _severity(word: str, rest: str) -> ChangeSeverity:
     if rest.upper() not in SEVERITIES:
         raise UsageError(f"Severity must be one of {', '.join(SEVERITIES)}. Use {USAGE['severity']}.")
-    return Severity(severity=rest.upper())
+    return ChangeSeverity(severity=rest.upper())
 
 
-def _lead(word: str, rest: str) -> Lead:
-    return Lead(user_id=_mention(rest, word))
+def _lead(word: str, rest: str) -> SetLead:
+    return SetLead(user_id=_mention(rest, word))
 
 
-def _role(word: str, rest: str) -> Role:
+def _role(word: str, rest: str) -> SetRole:
     name, _, person = rest.rpartition(" ")
     name = name.strip().lower()
     if not name or not _ROLE_NAME.match(name) or len(name) > MAX_ROLE:
         raise UsageError(f"Give the role a short name and a person. Use {USAGE['role']}.")
     if name in ("lead", "commander", "incident commander"):
         raise UsageError(f"The commander is set with {USAGE['lead']}.")
-    return Role(role=name, user_id=_mention(person, word))
+    return SetRole(role=name, user_id=_mention(person, word))
 
 
 def _milestone(word: str, rest: str) -> SetMilestone:
     if not rest and word in ("started", "detected"):
         raise UsageError(f"Say when. Use {USAGE[word]}, e.g. `/incident {word} 14:05`.")
     milestone = "resolved" if word == "resolve" else word
-    return SetMilestone(milestone=milestone, time_text=rest or None)
+    # `confirm` after the time: yes, it really was that long before the declaration.
+    time_text, confirm = rest, False
+    if rest.lower().endswith(" confirm"):
+        time_text, confirm = rest[: -len(" confirm")].strip(), True
+    return SetMilestone(milestone=milestone, time_text=time_text or None, confirm=confirm)
 
 
-def _action(word: str, rest: str) -> Action:
+def _action(word: str, rest: str) -> AddActionItem:
     words = rest.split()
     owner = due = klass = None
     kept: list[str] = []
@@ -267,7 +214,7 @@ def _action(word: str, rest: str) -> Action:
     text = " ".join(kept)
     if not text:
         raise UsageError(f"Say what should be done. Use {USAGE['action']}.")
-    return Action(text=text, owner_id=owner, due_text=due, klass=klass)
+    return AddActionItem(text=text, owner_id=owner, due_text=due, klass=klass)
 
 
 def _ends_the_item(words: list[str], start: int) -> bool:
@@ -277,35 +224,35 @@ def _ends_the_item(words: list[str], start: int) -> bool:
     return all(_MENTION.match(w) or w.lower() in ACTION_CLASSES for w in words[start:])
 
 
-def _deadline(word: str, rest: str) -> Deadline:
+def _deadline(word: str, rest: str) -> ShowDeadline | ClearDeadline | SetDeadline:
     if not rest:
-        return Deadline(time_text=None)
+        return ShowDeadline()
     if rest.lower() == "clear":
-        return Deadline(time_text=None, clear=True)
+        return ClearDeadline()
     first, _, what = rest.partition(" ")
     # `YYYY-MM-DD HH:MM` is two words; keep them together as the time.
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", first) and re.match(r"\d{1,2}:\d{2}\b", what):
         clock, _, what = what.partition(" ")
         first = f"{first} {clock}"
-    return Deadline(time_text=first, what=what.strip())
+    return SetDeadline(time_text=first, what=what.strip())
 
 
-def _postmortem(word: str, rest: str) -> PostmortemDone | RepostPostmortem:
+def _postmortem(word: str, rest: str) -> MarkPostmortemDone | RepostPostmortem:
     if not rest:
         return RepostPostmortem()
     if rest.lower() != "done":
         raise UsageError(f"Use {USAGE['postmortem']}.")
-    return PostmortemDone()
+    return MarkPostmortemDone()
 
 
-def _retry(word: str, rest: str) -> Retry:
+def _retry(word: str, rest: str) -> RetrySetup:
     ref = rest.lstrip("#")
     if rest and not ref.isdigit():
         raise UsageError(f"Give the incident's number. Use {USAGE['retry']}.")
-    return Retry(incident_ref=ref or None)
+    return RetrySetup(incident_ref=ref or None)
 
 
-def _tag(word: str, rest: str) -> Tag | Untag:
+def _tag(word: str, rest: str) -> Tag | Untag | ListTags:
     try:
         tags = tuple(tag_names.normalise_all(rest.split()))
     except tag_names.TagError as error:
@@ -314,7 +261,7 @@ def _tag(word: str, rest: str) -> Tag | Untag:
         if not tags:
             raise UsageError(f"Say which tag to remove. Use {USAGE['untag']}.")
         return Untag(tags=tags)
-    return Tag(tags=tags)
+    return Tag(tags=tags) if tags else ListTags()
 
 
 def _stats(word: str, rest: str) -> Stats:

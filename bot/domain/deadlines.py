@@ -5,37 +5,42 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
-
 from bot.domain import times
-from bot.domain.incidents import Change, IncidentError, record
+from bot.domain.changes import Change, Context, IncidentError
+from bot.domain.lifecycle import record
+from bot.domain.records import IncidentRecord
+from bot.domain.requests import ClearDeadline, Decide, SetDeadline
+from bot.domain.store import IncidentStore
 from bot.reminders.rhythm import CONTINUE_FOR, DECISIONS
-from storage.models import Incident
 
 
-def set_deadline(session: Session, incident: Incident, time_text: str, what: str, actor: str, now: datetime, tz: ZoneInfo) -> Change:
+def set_deadline(store: IncidentStore, incident: IncidentRecord, intent: SetDeadline, ctx: Context) -> Change:
     _require_open(incident)
     try:
-        at = times.parse_user_time(time_text, tz, now)
+        at = times.parse_user_time(intent.time_text, ctx.tz, ctx.now)
     except times.TimeInputError as error:
         raise IncidentError(str(error)) from None
-    if at <= now:
-        raise IncidentError(f"The deadline {times.show(at, tz)} has already passed (it is now {times.show(now, tz)}). Give a time ahead.")
+    if at <= ctx.now:
+        raise IncidentError(
+            f"The deadline {times.show(at, ctx.tz)} has already passed (it is now {times.show(ctx.now, ctx.tz)}). Give a time ahead."
+        )
+    what = intent.what
     incident.deadline_at, incident.deadline_what = at, what or None
-    record(session, incident, "deadline", actor, what, now, {"at": at.isoformat()})
+    record(store, incident, "deadline", ctx, what, {"at": at.isoformat()})
     decided = f": {what}" if what else ""
-    return Change(incident.id, "deadline", actor, f"go/no-go at {times.show(at, tz)}{decided}")
+    return Change(incident.id, "deadline", ctx.actor, f"go/no-go at {times.show(at, ctx.tz)}{decided}")
 
 
-def clear_deadline(session: Session, incident: Incident, actor: str, now: datetime) -> Change:
+def clear_deadline(store: IncidentStore, incident: IncidentRecord, intent: ClearDeadline, ctx: Context) -> Change:
     if incident.deadline_at is None:
         raise IncidentError("There is no deadline to clear.")
+    what = incident.deadline_what or ""
     incident.deadline_at, incident.deadline_what = None, None
-    record(session, incident, "deadline", actor, "", now, {"at": None})
-    return Change(incident.id, "deadline", actor, "deadline cleared")
+    record(store, incident, "deadline", ctx, what, {"at": None})
+    return Change(incident.id, "deadline", ctx.actor, "deadline cleared")
 
 
-def describe_deadline(incident: Incident, tz: ZoneInfo, now: datetime) -> str:
+def describe_deadline(incident: IncidentRecord, tz: ZoneInfo, now: datetime) -> str:
     if incident.deadline_at is None:
         return "No go/no-go deadline is set. Set one with `/incident deadline <time> [what is decided]`."
     what = f" to decide: {incident.deadline_what}" if incident.deadline_what else ""
@@ -43,26 +48,28 @@ def describe_deadline(incident: Incident, tz: ZoneInfo, now: datetime) -> str:
     return f"The go/no-go deadline {state} {times.show(incident.deadline_at, tz)}{what}."
 
 
-def decide(session: Session, incident: Incident, decision: str, deadline_iso: str, actor: str, now: datetime, tz: ZoneInfo) -> Change:
+def decide(store: IncidentStore, incident: IncidentRecord, intent: Decide, ctx: Context) -> Change:
     """A choice from the decision prompt. The prompt names its deadline, so a second press is refused."""
     _require_open(incident)
+    decision = intent.decision
     if decision not in DECISIONS:
         raise IncidentError("That is not a choice this prompt offers.")
-    if incident.deadline_at is None or incident.deadline_at.isoformat() != deadline_iso:
+    if incident.deadline_at is None or incident.deadline_at.isoformat() != intent.deadline_iso:
         raise IncidentError("This deadline was already decided or moved; nothing was changed.")
-    deadline = incident.deadline_at
-    data = {"decision": decision, "deadline": deadline.isoformat()}
+    deadline, what = incident.deadline_at, incident.deadline_what or ""
+    # What was to be decided stays with the decision: the record must say what was rolled back.
+    data = {"decision": decision, "deadline": deadline.isoformat(), "what": what}
     if decision == "continue":
-        incident.deadline_at = max(deadline, now) + CONTINUE_FOR
+        incident.deadline_at = max(deadline, ctx.now) + CONTINUE_FOR
         data["new_deadline"] = incident.deadline_at.isoformat()
-        summary = f"{DECISIONS[decision]}: next go/no-go at {times.show(incident.deadline_at, tz)}"
+        summary = f"{DECISIONS[decision]}: next go/no-go at {times.show(incident.deadline_at, ctx.tz)}"
     else:
         incident.deadline_at, incident.deadline_what = None, None
         summary = DECISIONS[decision]
-    record(session, incident, "decision", actor, incident.deadline_what or "", now, data)
-    return Change(incident.id, "decision", actor, summary, announce=decision != "continue")
+    record(store, incident, "decision", ctx, what, data)
+    return Change(incident.id, "decision", ctx.actor, summary, text=what, announce=decision != "continue")
 
 
-def _require_open(incident: Incident) -> None:
+def _require_open(incident: IncidentRecord) -> None:
     if not incident.is_open:
         raise IncidentError(f"Incident #{incident.id} is resolved; its deadlines are over.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Mapping
 
-from bot.postmortem.data import MARKS
+from bot.domain.records import MARKS
 
 # mark -> default emoji. Operators override one mark with REACTION_<MARK>, e.g.
 # REACTION_DETECTED=rotating_light,fire (a comma-separated list of emoji names).

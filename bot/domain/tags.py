@@ -2,64 +2,45 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
-
-from bot.domain.incidents import Change, IncidentError, record
+from bot.domain.changes import Change, Context, IncidentError
+from bot.domain.lifecycle import record
+from bot.domain.records import IncidentRecord
+from bot.domain.requests import Tag, Untag
+from bot.domain.store import IncidentStore
 from bot.domain.tag_names import EXAMPLES
-from bot.domain.timeline import insert_ignoring_duplicates
-from storage.models import Incident, IncidentTag
 
 
-def tags_of(session: Session, incident: Incident) -> list[str]:
-    query = select(IncidentTag.tag).where(IncidentTag.incident_id == incident.id).order_by(IncidentTag.tag)
-    return list(session.scalars(query))
-
-
-def add_tags(session: Session, incident: Incident, tags: list[str], actor: str, now: datetime) -> Change:
+def add_tags(store: IncidentStore, incident: IncidentRecord, intent: Tag, ctx: Context) -> Change:
     """Tag the incident; a tag it already has is left as it is (the unique constraint decides races)."""
-    added = [
-        tag
-        for tag in tags
-        if insert_ignoring_duplicates(
-            session, IncidentTag, dict(incident_id=incident.id, tag=tag, added_by=actor, added_at=now)
-        )
-    ]
+    tags = list(intent.tags)
+    added = [tag for tag in tags if store.add_tag(incident.id, tag, ctx.actor, ctx.now)]
     already = [tag for tag in tags if tag not in added]
     if not added:
-        raise IncidentError(f"This incident is already tagged {_listed(already)}.")
-    record(session, incident, "tag", actor, ", ".join(added), now, {"added": added})
-    summary = f"added {_listed(added)}" + (f" (already tagged {_listed(already)})" if already else "")
-    return Change(incident.id, "tag", actor, summary, refresh_header=False)
+        raise IncidentError(f"This incident is already tagged {listed(already)}.")
+    record(store, incident, "tag", ctx, ", ".join(added), {"added": added})
+    summary = f"added {listed(added)}" + (f" (already tagged {listed(already)})" if already else "")
+    return Change(incident.id, "tag", ctx.actor, summary, refresh_header=False)
 
 
-def remove_tags(session: Session, incident: Incident, tags: list[str], actor: str, now: datetime) -> Change:
-    removed = list(
-        session.scalars(
-            delete(IncidentTag)
-            .where(IncidentTag.incident_id == incident.id, IncidentTag.tag.in_(tags))
-            .returning(IncidentTag.tag)
-        )
-    )
+def remove_tags(store: IncidentStore, incident: IncidentRecord, intent: Untag, ctx: Context) -> Change:
+    tags = list(intent.tags)
+    removed = store.remove_tags(incident.id, tags)
     removed = [tag for tag in tags if tag in removed]  # in the order typed
     if not removed:
-        remaining = tags_of(session, incident)
-        has = f" Its tags: {_listed(remaining)}." if remaining else " It has no tags."
-        raise IncidentError(f"This incident is not tagged {_listed(tags)}.{has}")
-    record(session, incident, "untag", actor, ", ".join(removed), now, {"removed": removed})
+        remaining = store.tags(incident.id)
+        has = f" Its tags: {listed(remaining)}." if remaining else " It has no tags."
+        raise IncidentError(f"This incident is not tagged {listed(tags)}.{has}")
+    record(store, incident, "untag", ctx, ", ".join(removed), {"removed": removed})
     missing = [tag for tag in tags if tag not in removed]
-    summary = f"removed {_listed(removed)}" + (f" (was not tagged {_listed(missing)})" if missing else "")
-    return Change(incident.id, "untag", actor, summary, refresh_header=False)
+    summary = f"removed {listed(removed)}" + (f" (was not tagged {listed(missing)})" if missing else "")
+    return Change(incident.id, "untag", ctx.actor, summary, refresh_header=False)
 
 
-def describe_tags(session: Session, incident: Incident) -> str:
-    tags = tags_of(session, incident)
+def describe_tags(incident_id: int, tags: list[str]) -> str:
     if not tags:
-        return f":label: Incident #{incident.id} has no tags yet. Add the cause class with `/incident tag <name>`, e.g. {EXAMPLES}."
-    return f":label: Incident #{incident.id} is tagged {_listed(tags)}. `/incident untag <name>` removes one."
+        return f":label: Incident #{incident_id} has no tags yet. Add the cause class with `/incident tag <name>`, e.g. {EXAMPLES}."
+    return f":label: Incident #{incident_id} is tagged {listed(tags)}. `/incident untag <name>` removes one."
 
 
-def _listed(tags: list[str]) -> str:
+def listed(tags: list[str]) -> str:
     return ", ".join(f"`{tag}`" for tag in tags)

@@ -1,229 +1,140 @@
-"""What people say in an incident channel, as timeline entries.
+"""The channel's messages and the marks people put on them, exactly once, in any order.
 
-Slack delivers events at least once and not always in order, so every rule
-here is idempotent and decided by Slack's own timestamps, never by arrival:
+Slack delivers events at least once and not always in order, so:
 - a message is stored once per (channel, ts), enforced by a unique constraint;
 - an edit applies only if it is newer than the last edit applied;
 - a deletion leaves a tombstone, so a late copy of the message stays deleted;
-- a reaction mark keeps the newest add/remove per (message, emoji, person).
+- a reaction mark keeps the newest add/remove per (message, emoji, person);
+- a mark counts only on a person's message that is on the record: not on the bot's
+  posts, and no longer once its message is deleted (storage's `claims` applies this
+  when it turns marks into milestone claims, so every reader gets the same answer).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from functools import cache
-
-from sqlalchemy import Connection, Insert, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
-
 from bot.domain import times
-from bot.domain.incidents import Change, incident_for_channel, incident_id_for_channel, sync_resolution
+from bot.domain.changes import Change, Context, IncidentError
+from bot.domain.lifecycle import check_milestone_order, milestones
 from bot.domain.marks import MILESTONE_MARKS, base_emoji
+from bot.domain.records import IncidentRecord, MarkRecord, SlackMessage
+from bot.domain.requests import DeleteMessage, EditMessage, React, RecordMessage
 from bot.domain.storable_text import storable
-from storage.models import Incident, ReactionMark, TimelineEntry
+from bot.domain.store import IncidentStore
+
+# Who wrote a message, as the Slack layer found out when the message was not on the record yet.
+WRITTEN_BY_A_PERSON = "person"
+WRITTEN_BY_A_BOT = "bot"
 
 
-@dataclass(frozen=True)
-class SlackMessage:
-    """The parts of a Slack message the timeline keeps."""
-
-    channel_id: str
-    ts: str
-    user_id: str | None
-    text: str
-    thread_ts: str | None = None
-    files: tuple[str, ...] = ()
-    edited_ts: str | None = None
+def record_message(store: IncidentStore, incident: IncidentRecord, intent: RecordMessage, ctx: Context) -> Change | None:
+    """Store a person's message as an entry, once."""
+    store.add_message(incident.id, intent.message, ctx.now)
+    return None
 
 
-def insert_ignoring_duplicates(session: Session, model, values: dict) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING on both backends; True when a row was added.
-
-    Asks for the new row back rather than trusting rowcount, which psycopg reports as -1
-    for some of these statements.
-    """
-    connection = session.connection()
-    statement = _insert_ignoring(connection.dialect.name, model.__table__, returning=True)
-    return connection.execute(statement, values).first() is not None
-
-
-@cache
-def _insert_ignoring(dialect: str, table, returning: bool) -> Insert:
-    # Built once per table and run as a Core statement: message events arrive by the hundred
-    # per second, and building the statement and the ORM's bulk insert path cost more than the
-    # database's own work (BENCHMARKS.md). Values are bound per call, so one statement (and one
-    # compiled form) serves every row.
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).on_conflict_do_nothing()
-    return statement.returning(next(iter(table.primary_key.columns))) if returning else statement
-
-
-def record_message(session: Session, message: SlackMessage, now: datetime) -> bool:
-    """Store a channel message as an entry, once; False when it is not an incident's or was already there.
-
-    (Message events take the faster road, record_messages via bot/ingest/timeline_writer.py.)
-    """
-    incident_id = incident_id_for_channel(session.connection(), message.channel_id)
-    if incident_id is None:
-        return False
-    return insert_ignoring_duplicates(session, TimelineEntry, _entry_values(incident_id, message, now))
-
-
-def record_messages(connection: Connection, messages: list[tuple[int, SlackMessage, datetime]]) -> None:
-    """Store several messages as entries, each once, in one statement: (incident id, message, recorded at)."""
-    rows = [_entry_values(incident_id, message, now) for incident_id, message, now in messages]
-    statement = _insert_ignoring(connection.dialect.name, TimelineEntry.__table__, returning=False)
-    # One row as a plain execute: a list, even of one, takes the slower executemany path.
-    connection.execute(statement, rows[0] if len(rows) == 1 else rows)
-
-
-def edit_message(session: Session, message: SlackMessage, now: datetime) -> bool:
+def edit_message(store: IncidentStore, incident: IncidentRecord, intent: EditMessage, ctx: Context) -> Change | None:
     """Apply an edit, unless a newer edit already won; an edit of an unseen message stores it."""
-    incident = incident_for_channel(session, message.channel_id)
-    if incident is None:
-        return False
+    message = intent.message
     # Why lock: two edits (or an edit and a deletion) delivered at once would otherwise both
     # read the row before either writes, and the older edit could overwrite the newer one.
-    entry = _entry(session, message.channel_id, message.ts, for_update=True)
+    entry = store.message(message.channel_id, message.ts, for_update=True)
     if entry is None:
         # The edit arrived before the message itself: keep the edited text.
-        if insert_ignoring_duplicates(session, TimelineEntry, _entry_values(incident.id, message, now)):
-            return True
-        entry = _entry(session, message.channel_id, message.ts, for_update=True)
-    if entry.deleted or not _newer(message.edited_ts, entry.edited_ts):
-        return False
+        if store.add_message(incident.id, message, ctx.now):
+            return None
+        entry = store.message(message.channel_id, message.ts, for_update=True)
+    if entry.deleted or not newer(message.edited_ts, entry.edited_ts):
+        return None
     entry.text = storable(message.text)
     entry.files = [storable(name) for name in message.files] or None
     entry.edited_ts = message.edited_ts
-    return True
+    store.save_message(entry)
+    return None
 
 
-def delete_message(session: Session, channel_id: str, ts: str, now: datetime) -> bool:
-    incident = incident_for_channel(session, channel_id)
-    if incident is None:
-        return False
-    entry = _entry(session, channel_id, ts, for_update=True)  # see edit_message
+def delete_message(store: IncidentStore, incident: IncidentRecord, intent: DeleteMessage, ctx: Context) -> Change | None:
+    """The message leaves the record, and so do the marks on it (a milestone it set falls back)."""
+    channel = incident.channel_id
+    entry = store.message(channel, intent.ts, for_update=True)  # see edit_message
     if entry is None:
         # Deleted before we saw it: a tombstone keeps a late copy from appearing.
-        tombstone = SlackMessage(channel_id=channel_id, ts=ts, user_id=None, text="")
-        values = _entry_values(incident.id, tombstone, now) | {"deleted": True}
-        if insert_ignoring_duplicates(session, TimelineEntry, values):
-            return True
-        entry = _entry(session, channel_id, ts, for_update=True)
+        tombstone = SlackMessage(channel_id=channel, ts=intent.ts, user_id=None, text="")
+        if store.add_message(incident.id, tombstone, ctx.now, deleted=True):
+            return None
+        entry = store.message(channel, intent.ts, for_update=True)
     if entry.deleted:
-        return False
+        return None
     entry.deleted = True
     entry.text = ""  # a deleted message is gone from the record, not only hidden
     entry.files = None
-    return True
+    store.save_message(entry)
+    return None
 
 
-def is_recorded(session: Session, channel_id: str, ts: str) -> bool:
-    return _entry(session, channel_id, ts) is not None
-
-
-def apply_reaction(
-    session: Session,
-    *,
-    channel_id: str,
-    message_ts: str,
-    reaction: str,
-    user_id: str,
-    added: bool,
-    event_ts: str,
-    reactions: dict[str, str],
-    now: datetime,
-) -> Change | None:
-    """Mark or unmark a message; returns a Change when a milestone or the status moved."""
-    mark = reactions.get(base_emoji(reaction))
+def react(store: IncidentStore, incident: IncidentRecord, intent: React, ctx: Context) -> Change | None:
+    """Mark or unmark a message; returns a Change when the mark is a milestone's."""
+    emoji = base_emoji(intent.reaction)
+    mark = ctx.reactions.get(emoji)
     if mark is None:
         return None
-    incident = incident_for_channel(session, channel_id, for_update=True)
-    if incident is None:
-        return None
-    values = dict(
+    channel = incident.channel_id
+    if intent.added:
+        check_mark(store, incident, mark, intent, ctx)
+    values = MarkRecord(
         incident_id=incident.id,
-        channel_id=channel_id,
-        message_ts=message_ts,
-        emoji=base_emoji(reaction),
-        user_id=user_id,
+        channel_id=channel,
+        message_ts=intent.message_ts,
+        emoji=emoji,
+        user_id=ctx.actor,
         mark=mark,
-        active=added,
-        event_ts=event_ts,
-        marked_at=now,
+        active=intent.added,
+        event_ts=intent.event_ts,
+        marked_at=ctx.now,
     )
-    if not insert_ignoring_duplicates(session, ReactionMark, values):
-        existing = session.scalars(
-            select(ReactionMark).where(
-                ReactionMark.channel_id == channel_id,
-                ReactionMark.message_ts == message_ts,
-                ReactionMark.emoji == values["emoji"],
-                ReactionMark.user_id == user_id,
-            )
-        ).one()
+    if not store.add_mark(values):
+        existing = store.mark(channel, intent.message_ts, emoji, ctx.actor)
         # The same event again, or an older one arriving late: the newest already stands.
-        if not _newer(event_ts, existing.event_ts) or existing.active == added:
-            existing.event_ts = max(existing.event_ts, event_ts, key=_ts_key)
+        if not newer(intent.event_ts, existing.event_ts) or existing.active == intent.added:
+            existing.event_ts = max(existing.event_ts, intent.event_ts, key=ts_key)
+            store.save_mark(existing)
             return None
-        existing.active = added
-        existing.event_ts = event_ts
-        existing.marked_at = now
+        existing.active = intent.added
+        existing.event_ts = intent.event_ts
+        existing.marked_at = ctx.now
+        store.save_mark(existing)
     if mark not in MILESTONE_MARKS:
         return None
-    verb = "marked" if added else "unmarked"
-    change = Change(incident.id, "mark", user_id, f"{verb} {mark}", post_in_channel=False)
-    resolution = sync_resolution(session, incident, user_id, now)
-    if resolution is not None:
-        change.extra.append(resolution)
-    return change
+    verb = "marked" if intent.added else "unmarked"
+    return Change(incident.id, "mark", ctx.actor, f"{verb} {mark}", post_in_channel=False)
 
 
-def marks_by_message(session: Session, incident: Incident) -> dict[str, list[str]]:
-    """message ts -> active marks on it (several people marking the same thing count once)."""
-    rows = session.execute(
-        select(ReactionMark.message_ts, ReactionMark.mark).where(
-            ReactionMark.incident_id == incident.id, ReactionMark.active.is_(True)
-        ).order_by(ReactionMark.id)  # in the order they were marked, on every backend
-    )
-    result: dict[str, list[str]] = {}
-    for ts, mark in rows:
-        if mark not in result.setdefault(ts, []):
-            result[ts].append(mark)
-    return result
+def check_mark(store: IncidentStore, incident: IncidentRecord, mark: str, intent: React, ctx: Context) -> None:
+    """A mark counts only on a person's message, and a milestone mark keeps the milestone order."""
+    entry = store.message(incident.channel_id, intent.message_ts)
+    by_a_person = entry is not None and not entry.deleted and entry.author_id is not None
+    if intent.message_ts == incident.header_ts or (not by_a_person and intent.written_by == WRITTEN_BY_A_BOT):
+        raise IncidentError(
+            "Marks count only on people's messages, not on the bot's posts: react to the message that says "
+            "what happened (or use `/incident note`, then mark that)."
+        )
+    if mark not in MILESTONE_MARKS:
+        return
+    at = times.from_slack_ts(intent.message_ts)
+    if mark == "resolved" and not incident.is_open and milestones(store, incident)["resolved"].at != at:
+        # A second ✅ on the message that resolved it agrees; one elsewhere would move the time unseen.
+        raise IncidentError(
+            f"Incident #{incident.id} is already resolved, so this mark does not move its resolved time. "
+            "To correct it, run `/incident resolve <time>`."
+        )
+    check_milestone_order(store, incident, mark, at, ctx)
 
 
-def _entry(session: Session, channel_id: str, ts: str, for_update: bool = False) -> TimelineEntry | None:
-    query = select(TimelineEntry).where(TimelineEntry.channel_id == channel_id, TimelineEntry.ts == ts)
-    if for_update:
-        query = query.with_for_update()
-    return session.scalars(query).one_or_none()
-
-
-def _entry_values(incident_id: int, message: SlackMessage, now: datetime) -> dict:
-    return dict(
-        incident_id=incident_id,
-        kind="message",
-        channel_id=message.channel_id,
-        ts=message.ts,
-        thread_ts=message.thread_ts if message.thread_ts != message.ts else None,
-        author_id=message.user_id,
-        text=storable(message.text),
-        files=[storable(name) for name in message.files] or None,
-        occurred_at=times.from_slack_ts(message.ts),
-        edited_ts=message.edited_ts,
-        deleted=False,
-        recorded_at=now,
-    )
-
-
-def _ts_key(ts: str | None) -> tuple[int, int]:
+def ts_key(ts: str | None) -> tuple[int, int]:
     if not ts:
         return (0, 0)
     seconds, _, micros = ts.partition(".")
     return (int(seconds), int((micros or "0").ljust(6, "0")[:6]))
 
 
-def _newer(candidate: str | None, current: str | None) -> bool:
-    return _ts_key(candidate) > _ts_key(current)
+def newer(candidate: str | None, current: str | None) -> bool:
+    return ts_key(candidate) > ts_key(current)

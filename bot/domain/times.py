@@ -64,6 +64,28 @@ def show(value: datetime, tz: ZoneInfo) -> str:
     return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or "")
 
 
+def show_apart(first: datetime, second: datetime, tz: ZoneInfo) -> tuple[str, str]:
+    """Two times as a person reads them, as precisely as it takes for them not to look the same.
+
+    Why: a refusal such as "resolved 02:25 would be before mitigated (02:25)" must show why.
+    """
+    for precise in (show, show_seconds, show_milliseconds):
+        shown = precise(first, tz), precise(second, tz)
+        if shown[0] != shown[1]:
+            return shown
+    return shown
+
+
+def show_seconds(value: datetime, tz: ZoneInfo) -> str:
+    local = value.astimezone(tz)
+    return local.strftime("%Y-%m-%d %H:%M:%S ") + (local.tzname() or "")
+
+
+def show_milliseconds(value: datetime, tz: ZoneInfo) -> str:
+    local = value.astimezone(tz)
+    return local.strftime("%Y-%m-%d %H:%M:%S.") + f"{local.microsecond // 1000:03d} " + (local.tzname() or "")
+
+
 def from_slack_ts(ts: str) -> datetime:
     """Slack's `1700000000.000100` (seconds.micro) to an aware UTC datetime."""
     seconds, _, micros = ts.partition(".")

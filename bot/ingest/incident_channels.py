@@ -17,8 +17,8 @@ import threading
 import time
 from collections import OrderedDict
 
-from bot.domain.incidents import incident_id_for_channel
 from storage.db import Database
+from storage.incident_store import incident_id_for_channel
 
 DEFAULT_TTL_SECONDS = 30.0
 MAX_CHANNELS = 10_000
@@ -39,8 +39,7 @@ class IncidentChannels:
             known = self._known.get(channel_id)
             if known is not None and known[0] > now:
                 return known[1]
-        with self._database.read() as connection:
-            found = incident_id_for_channel(connection, channel_id)
+        found = incident_id_for_channel(self._database, channel_id)
         self.remember(channel_id, found, now)
         return found
 

@@ -19,9 +19,9 @@ import threading
 from concurrent.futures import Future
 from datetime import datetime
 
-from bot.domain import timeline
-from bot.domain.timeline import SlackMessage
+from bot.domain.records import SlackMessage
 from storage.db import Database
+from storage.writes import record_messages
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class TimelineWriter:
         Returns when it is committed; raises what the database raised."""
         if not self._grouped:
             with self._database.write_one() as connection:
-                timeline.record_messages(connection, [(incident_id, message, now)])
+                record_messages(connection, [(incident_id, message, now)])
             return
         self._ensure_started()
         done: Future = Future()
@@ -70,7 +70,7 @@ class TimelineWriter:
     def _write(self, batch: list) -> None:
         try:
             with self._database.write_one() as connection:
-                timeline.record_messages(connection, [(incident_id, message, now) for incident_id, message, now, _ in batch])
+                record_messages(connection, [(incident_id, message, now) for incident_id, message, now, _ in batch])
         except Exception as error:  # noqa: BLE001 - every waiting event must hear how it ended
             if len(batch) > 1:
                 # One bad row must not fail the others: write each on its own.

@@ -1,22 +1,29 @@
-"""Buttons: the incident header (status, severity, resolve) and the reminders (nudges, deadlines, action items)."""
+"""Buttons: the incident header (status, severity, resolve) and the reminders (nudges, deadlines, action items).
+
+Each press becomes one Request to the gate (bot/gate.py), which applies the same rules as the
+command that does the same thing; a refusal goes privately to whoever pressed.
+"""
 
 from __future__ import annotations
 
-import logging
-from datetime import timedelta
-
-from bot.slack import blocks
-from bot.slack import texts
-from bot.domain import deadlines, incidents, times
-from bot.domain import action_items
-from bot.domain.incidents import Change, IncidentError
-from bot.reminders.rhythm import SNOOZE
-from bot.domain.times import utcnow
-from bot.slack.after_ack import Ephemeral, OpenForm, PublishHome, run_after_ack
-from bot.slack.membership import MembershipUnknown, is_member
+from bot.domain import access, lifecycle
+from bot.domain.changes import IncidentError
+from bot.domain.requests import (
+    ChangeStatus,
+    CompleteActionItem,
+    Decide,
+    Intent,
+    PushActionItem,
+    Request,
+    SetLead,
+    SnoozeNudges,
+    Via,
+)
 from bot.services import Services
-
-log = logging.getLogger(__name__)
+from bot.slack import blocks
+from bot.slack.after_ack import Ephemeral, OpenForm, PublishHome, run_after_ack
+from bot.slack.membership import MembershipUnknown
+from storage.incident_store import reading
 
 
 def register(app) -> None:
@@ -32,110 +39,67 @@ def register(app) -> None:
     app.action(blocks.ACTION_PUSH)(ack=push_action_item, lazy=[run_after_ack])
 
 
-def open_status_form(ack, body: dict, action: dict, context, client, services: Services) -> None:
+def open_status_form(ack, body: dict, action: dict, context, services: Services) -> None:
     ack()
-    context["after_ack"] = _form_or_refusal(body, action, blocks.STATUS_FORM, client, services)
+    context["after_ack"] = _form_or_refusal(body, action, blocks.STATUS_FORM, services)
 
 
-def open_severity_form(ack, body: dict, action: dict, context, client, services: Services) -> None:
+def open_severity_form(ack, body: dict, action: dict, context, services: Services) -> None:
     ack()
-    context["after_ack"] = _form_or_refusal(body, action, blocks.SEVERITY_FORM, client, services)
+    context["after_ack"] = _form_or_refusal(body, action, blocks.SEVERITY_FORM, services)
 
 
-def open_update_form(ack, body: dict, action: dict, context, client, services: Services) -> None:
+def open_update_form(ack, body: dict, action: dict, context, services: Services) -> None:
     ack()
-    context["after_ack"] = _form_or_refusal(body, action, blocks.UPDATE_FORM, client, services)
+    context["after_ack"] = _form_or_refusal(body, action, blocks.UPDATE_FORM, services)
 
 
-def resolve_incident(ack, body: dict, action: dict, context, client, services: Services) -> None:
+def resolve_incident(ack, body: dict, action: dict, context, services: Services) -> None:
     ack()
-
-    def resolve(session, user, now):
-        incident = _incident(session, action)
-        _require_member(client, incident, user)
-        return incidents.change_status(session, incident, "resolved", "", user, now)
-
-    context["after_ack"] = _apply(body, services, resolve)
+    context["after_ack"] = _submit(body, services, ChangeStatus("resolved"), _incident_id(action))
 
 
-def snooze_nudges(ack, body: dict, action: dict, context, client, services: Services) -> None:
+def snooze_nudges(ack, body: dict, action: dict, context, services: Services) -> None:
     ack()
-    tz = services.settings.timezone
-
-    def snooze(session, user, now):
-        incident = _incident(session, action)
-        _require_member(client, incident, user)
-        until = now + SNOOZE
-        # A second press within the same minute is the same snooze, not a longer one.
-        if incident.nudge_snoozed_until and incident.nudge_snoozed_until >= until - timedelta(minutes=1):
-            raise IncidentError(f"Nudges are already snoozed until {times.show(incident.nudge_snoozed_until, tz)}.")
-        incident.nudge_snoozed_until = until
-        incidents.record(session, incident, "snooze", user, "", now, {"until": until.isoformat()})
-        return Change(incident.id, "snooze", user, f"until {times.show(until, tz)}", refresh_header=False)
-
-    context["after_ack"] = _apply(body, services, snooze)
+    context["after_ack"] = _submit(body, services, SnoozeNudges(), _incident_id(action))
 
 
-def take_the_lead(ack, body: dict, action: dict, context, client, services: Services) -> None:
+def take_the_lead(ack, body: dict, action: dict, context, services: Services) -> None:
     ack()
-
-    def lead(session, user, now):
-        incident = _incident(session, action)
-        _require_member(client, incident, user)
-        if incident.commander_id and incident.commander_id != user:
-            raise IncidentError(f"<@{incident.commander_id}> already leads this incident.")
-        return incidents.set_lead(session, incident, user, user, now)
-
-    context["after_ack"] = _apply(body, services, lead)
+    user = body["user"]["id"]
+    context["after_ack"] = _submit(body, services, SetLead(user, only_if_unled=True), _incident_id(action))
 
 
-def decide_at_deadline(ack, body: dict, action: dict, context, client, services: Services) -> None:
+def decide_at_deadline(ack, body: dict, action: dict, context, services: Services) -> None:
     ack()
     decision = next(d for d, action_id in blocks.DECIDE.items() if action_id == action.get("action_id"))
     incident_ref, _, deadline_iso = str(action.get("value", "")).partition("|")
-
-    def decide(session, user, now):
-        incident = _incident(session, {"value": incident_ref}, must_be_open=False)
-        _require_member(client, incident, user)
-        return deadlines.decide(session, incident, decision, deadline_iso, user, now, services.settings.timezone)
-
-    context["after_ack"] = _apply(body, services, decide)
+    incident_id = int(incident_ref) if incident_ref.isdigit() else 0
+    context["after_ack"] = _submit(body, services, Decide(decision, deadline_iso), incident_id)
 
 
-def complete_action_item(ack, body: dict, action: dict, context, client, services: Services) -> None:
+def complete_action_item(ack, body: dict, action: dict, context, services: Services) -> None:
     ack()
     item_id, _ = _item_value(action)
-
-    def complete(session, user, now):
-        _require_owner_or_member(client, session, item_id, user)
-        return action_items.complete(session, item_id, user, now)
-
-    context["after_ack"] = _for_home(body, _apply(body, services, complete))
+    context["after_ack"] = _for_home(body, _submit(body, services, CompleteActionItem(item_id)))
 
 
-def push_action_item(ack, body: dict, action: dict, context, client, services: Services) -> None:
+def push_action_item(ack, body: dict, action: dict, context, services: Services) -> None:
     ack()
     item_id, due = _item_value(action)
-
-    def push(session, user, now):
-        _require_owner_or_member(client, session, item_id, user)
-        return action_items.push_a_week(session, item_id, due, user, now, services.settings.timezone)
-
-    context["after_ack"] = _for_home(body, _apply(body, services, push))
+    context["after_ack"] = _for_home(body, _submit(body, services, PushActionItem(item_id, due)))
 
 
-def _apply(body: dict, services: Services, change_incident) -> list:
-    """Run one button's change in one unit of work; a refusal goes privately to whoever pressed it."""
-    user = body["user"]["id"]
-    channel = (body.get("channel") or {}).get("id", "") or (body.get("container") or {}).get("channel_id", "")
+def _submit(body: dict, services: Services, intent: Intent, incident_id: int | None = None) -> list:
+    """One press, one request to the gate; a refusal goes privately to whoever pressed it."""
+    user, channel = body["user"]["id"], _channel(body)
     try:
-        with services.db.session() as session:
-            change = change_incident(session, user, utcnow())
-        return change.all()
+        change = services.gate.submit(Request(intent, actor=user, via=Via.BUTTON, incident_id=incident_id))
+        return change.all() if change else []
     except IncidentError as error:
         return [Ephemeral(channel, user, f":warning: {error}")]
     except MembershipUnknown as error:
-        return [Ephemeral(channel, user, f":warning: Slack would not say who is in the incident channel (`{error}`); nothing was changed.")]
+        return [Ephemeral(channel, user, _membership_unknown(error))]
 
 
 def _for_home(body: dict, steps: list) -> list:
@@ -147,41 +111,35 @@ def _for_home(body: dict, steps: list) -> list:
     return [home, *(f for f in steps if not isinstance(f, Ephemeral))]
 
 
-def _form_or_refusal(body: dict, action: dict, form: str, client, services: Services) -> list:
-    user, channel = body["user"]["id"], (body.get("channel") or {}).get("id", "")
+def _form_or_refusal(body: dict, action: dict, form: str, services: Services) -> list:
+    """A form opens only for someone who could submit it: the incident is open and they are in its channel."""
+    user, channel = body["user"]["id"], _channel(body)
     try:
-        with services.db.session() as session:
-            incident = _incident(session, action)
-            _require_member(client, incident, user)
-            incident_id = incident.id
+        with reading(services.db) as store:
+            incident = store.incident(_incident_id(action) or 0)
+        if incident is None:
+            raise IncidentError("This button belongs to an incident I cannot find.")
+        lifecycle.require_open(incident)
+        access.check_member(incident, user, services.is_member)
     except IncidentError as error:
         return [Ephemeral(channel, user, f":warning: {error}")]
     except MembershipUnknown as error:
-        return [Ephemeral(channel, user, f":warning: Slack would not say who is in the incident channel (`{error}`); nothing was changed.")]
-    return [OpenForm(trigger_id=body.get("trigger_id", ""), form=form, incident_id=incident_id)]
+        return [Ephemeral(channel, user, _membership_unknown(error))]
+    return [OpenForm(trigger_id=body.get("trigger_id", ""), form=form, incident_id=incident.id)]
 
 
-def _incident(session, action: dict, must_be_open: bool = True):
-    """The incident a button names; buttons outlive incidents, so check."""
+def _membership_unknown(error: MembershipUnknown) -> str:
+    return f":warning: Slack would not say who is in the incident channel (`{error}`); nothing was changed."
+
+
+def _channel(body: dict) -> str:
+    return (body.get("channel") or {}).get("id", "") or (body.get("container") or {}).get("channel_id", "")
+
+
+def _incident_id(action: dict) -> int | None:
+    """The incident a button names; buttons outlive incidents, so the gate checks it still exists."""
     value = str(action.get("value", ""))
-    incident = incidents.get_incident(session, int(value)) if value.isdigit() else None
-    if incident is None:
-        raise IncidentError("This button belongs to an incident I cannot find.")
-    if must_be_open and not incident.is_open:
-        raise IncidentError(f"Incident #{incident.id} is already resolved. {texts.REOPEN_HINT}")
-    return incident
-
-
-def _require_member(client, incident, user: str) -> None:
-    """Only the incident channel's members may change the incident, whichever button they found."""
-    if incident.channel_id and not is_member(client, incident.channel_id, user):
-        raise IncidentError(texts.NOT_A_MEMBER)
-
-
-def _require_owner_or_member(client, session, item_id: int, user: str) -> None:
-    item = action_items.action_item(session, item_id)
-    if item.owner_id != user:
-        _require_member(client, incidents.get_incident(session, item.incident_id), user)
+    return int(value) if value.isdigit() else 0
 
 
 def _item_value(action: dict) -> tuple[int, str]:

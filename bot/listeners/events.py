@@ -12,15 +12,19 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack import membership
-from bot.domain import timeline
-from bot.domain.incidents import incident_for_channel
+from bot.domain.changes import IncidentError
 from bot.domain.marks import base_emoji
-from bot.slack.objects import SPOKEN, is_user_id, message_from_slack, valid_channel, valid_ts
-from bot.domain.timeline import SlackMessage
+from bot.domain.records import SlackMessage
+from bot.domain.requests import DeleteMessage, EditMessage, React, Request, Via
+from bot.domain.timeline import WRITTEN_BY_A_BOT, WRITTEN_BY_A_PERSON
 from bot.domain.times import utcnow
-from bot.slack.after_ack import PublishHome, run_after_ack
+from bot.gate import NotAnIncident
 from bot.services import Services
+from bot.slack import membership
+from bot.slack.after_ack import Ephemeral, PublishHome, run_after_ack
+from bot.slack.membership import MembershipUnknown
+from bot.slack.objects import SPOKEN, is_user_id, message_from_slack, valid_channel, valid_ts
+from storage.incident_store import reading
 
 log = logging.getLogger(__name__)
 
@@ -68,17 +72,24 @@ def on_message(event: dict, services: Services) -> None:
         if message is not None:
             edited = message.edited_ts or valid_ts(event.get("event_ts"))
             message = SlackMessage(**{**message.__dict__, "edited_ts": edited})
-            with services.db.session() as session:
-                timeline.edit_message(session, message, utcnow())
+            _submit_message_change(services, EditMessage(message), message.user_id, incident_id)
     elif subtype == "message_deleted":
         ts = valid_ts(event.get("deleted_ts"))
         if ts:
-            with services.db.session() as session:
-                timeline.delete_message(session, channel, ts, utcnow())
+            previous = event.get("previous_message") if isinstance(event.get("previous_message"), dict) else {}
+            _submit_message_change(services, DeleteMessage(ts), previous.get("user"), incident_id)
     else:
         message = message_from_slack(event, channel)
         if message is not None:
+            # New messages take the batched path (bot/ingest): a person's message in an incident
+            # channel is stored once, and no other rule applies to it.
             services.timeline_writer.record(incident_id, message, utcnow())
+
+
+def _submit_message_change(services: Services, intent, actor: str | None, incident_id: int) -> None:
+    """An edit or a deletion is Slack's own record changing: the author (or an admin) did it in the channel."""
+    request = Request(intent, actor=actor if is_user_id(actor) else None, via=Via.MESSAGE, incident_id=incident_id)
+    services.gate.submit(request)
 
 
 def on_reaction_added(event: dict, context, client: WebClient, services: Services) -> None:
@@ -94,44 +105,51 @@ def _on_reaction(event: dict, added: bool, context, client: WebClient, services:
     # listener (Slack would get a 500 and deliver the same bad event again).
     item = event.get("item") if isinstance(event.get("item"), dict) else {}
     reaction = event.get("reaction") if isinstance(event.get("reaction"), str) else ""
-    reactions = services.settings.reactions
     channel, ts = valid_channel(item.get("channel")), valid_ts(item.get("ts"))
-    if item.get("type") != "message" or base_emoji(reaction) not in reactions:
+    if item.get("type") != "message" or base_emoji(reaction) not in services.settings.reactions:
         return
     event_ts = ts if event.get("event_ts") is None else valid_ts(event.get("event_ts"))
-    if not channel or not ts or not event_ts or not is_user_id(event.get("user")):
+    user = event.get("user")
+    if not channel or not ts or not event_ts or not is_user_id(user):
         log.warning("reaction event without a usable channel, ts, event_ts or user: %r", event)
         return
-    if added:
-        _store_missing_message(channel, ts, client, services)
-    with services.db.session() as session:
-        change = timeline.apply_reaction(
-            session,
-            channel_id=channel,
-            message_ts=ts,
-            reaction=reaction,
-            user_id=event["user"],
-            added=added,
-            event_ts=event_ts,
-            reactions=reactions,
-            now=utcnow(),
-        )
+    incident_id = services.incident_channels.incident_id(channel)
+    if incident_id is None:
+        return
+    written_by = _store_missing_message(channel, ts, client, services, incident_id) if added else None
+    request = Request(React(ts, reaction, added, event_ts, written_by), actor=user, via=Via.REACTION, incident_id=incident_id)
+    try:
+        change = services.gate.submit(request)
+    except NotAnIncident:
+        return
+    except IncidentError as error:
+        # Said to the person who reacted (privately; by direct message if they are not in the channel).
+        context["after_ack"] = [Ephemeral(channel, user, f":warning: {error}")]
+        return
+    except MembershipUnknown as error:
+        log.warning("reaction by %s in %s not applied: Slack would not say who is in the channel (%s)", user, channel, error)
+        raise  # Slack delivers the event again
     if change is not None:
         context["after_ack"] = change.all()
 
 
-def _store_missing_message(channel: str, ts: str, client: WebClient, services: Services) -> None:
-    """A mark on a message we never stored: fetch exactly that message so the mark quotes what was said."""
-    with services.db.session() as session:
-        if incident_for_channel(session, channel) is None or timeline.is_recorded(session, channel, ts):
-            return
+def _store_missing_message(channel: str, ts: str, client: WebClient, services: Services, incident_id: int) -> str | None:
+    """A mark on a message we never stored: fetch exactly that message so the mark quotes what was said.
+
+    Returns who wrote it as far as Slack said (a person or a bot), or None when it is already
+    on the record or Slack would not say.
+    """
+    with reading(services.db) as store:
+        if store.message(channel, ts) is not None:
+            return None
     raw = fetch_message(client, channel, ts)
     if raw is None:
-        return
+        return None
     message = message_from_slack(raw, channel)
-    if message is not None:
-        with services.db.session() as session:
-            timeline.record_message(session, message, utcnow())
+    if message is None:
+        return WRITTEN_BY_A_BOT
+    services.timeline_writer.record(incident_id, message, utcnow())
+    return WRITTEN_BY_A_PERSON
 
 
 def fetch_message(client: WebClient, channel: str, ts: str) -> dict | None:

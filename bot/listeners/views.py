@@ -1,13 +1,18 @@
-"""Modal submissions: declare an incident, update its status, set its severity."""
+"""Modal submissions: declare an incident, update its status, set its severity, post an update.
+
+Each form becomes one Request to the gate (bot/gate.py), under the same rules as the command
+that does the same thing; a refusal is shown in the form, beside the input it is about.
+"""
 
 from __future__ import annotations
 
-from bot.slack import blocks
-from bot.domain import incidents, times
-from bot.domain.incidents import IncidentError
-from bot.slack.after_ack import run_after_ack
+from bot.domain.changes import IncidentError
+from bot.domain.requests import ChangeSeverity, ChangeStatus, Declare, Intent, PostUpdate, Request, Via
 from bot.services import Services
+from bot.slack import blocks
+from bot.slack.after_ack import run_after_ack
 from bot.slack.formatting import markup_from_plain
+from bot.slack.membership import MembershipUnknown
 
 
 def register(app) -> None:
@@ -19,86 +24,49 @@ def register(app) -> None:
 
 def submit_start_form(ack, body: dict, view: dict, context, services: Services) -> None:
     values = _values(view)
-    user, now, tz = body["user"]["id"], times.utcnow(), services.settings.timezone
-    title = markup_from_plain(values.get("title") or "").strip()
-    if not title:
-        return ack(response_action="errors", errors={"title": "Give the incident a title."})
-    started_at = None
-    if values.get("impact_start"):
-        try:
-            started_at = times.parse_user_time(values["impact_start"], tz, now)
-            times.check_not_future(started_at, tz, now)
-        except times.TimeInputError as error:
-            return ack(response_action="errors", errors={"impact_start": str(error)})
-    with services.db.session() as session:
-        change = incidents.declare(
-            session,
-            title=title,
-            severity=values.get("severity") or "P3",
-            declared_by=user,
-            now=now,
-            team_id=(body.get("team") or {}).get("id"),
-            origin_channel_id=view.get("private_metadata") or None,
-            description=markup_from_plain(values.get("description") or ""),
-            started_at=started_at,
-            is_private="private" in (values.get("private") or "").split(","),
-        )
-    context["after_ack"] = [change]
-    ack()
+    intent = Declare(
+        title=markup_from_plain(values.get("title") or "").strip(),
+        severity=values.get("severity") or None,
+        private="private" in (values.get("private") or "").split(","),
+        description=markup_from_plain(values.get("description") or ""),
+        started_text=values.get("impact_start") or None,
+        origin_channel=view.get("private_metadata") or None,
+        team_id=(body.get("team") or {}).get("id"),
+    )
+    _submit(ack, context, services, body, view, intent, {"title": "title", "started": "impact_start"})
 
 
 def submit_status_form(ack, body: dict, view: dict, context, services: Services) -> None:
     values = _values(view)
-    _submit(
-        ack,
-        context,
-        services,
-        view,
-        "message",
-        lambda session, incident: incidents.change_status(
-            session, incident, values.get("status") or "", markup_from_plain(values.get("message") or ""), body["user"]["id"], times.utcnow()
-        ),
-    )
+    intent = ChangeStatus(values.get("status") or "", markup_from_plain(values.get("message") or ""))
+    _submit(ack, context, services, body, view, intent, {None: "message"})
 
 
 def submit_severity_form(ack, body: dict, view: dict, context, services: Services) -> None:
-    values = _values(view)
-    _submit(
-        ack,
-        context,
-        services,
-        view,
-        "severity",
-        lambda session, incident: incidents.change_severity(session, incident, values.get("severity") or "", body["user"]["id"], times.utcnow()),
-    )
+    intent = ChangeSeverity(_values(view).get("severity") or "")
+    _submit(ack, context, services, body, view, intent, {None: "severity"})
 
 
 def submit_update_form(ack, body: dict, view: dict, context, services: Services) -> None:
     """The nudge's "Post update": the same as `/incident update <text>`."""
-    text = markup_from_plain(_values(view).get("update") or "").strip()
-    if not text:
-        return ack(response_action="errors", errors={"update": "Write the update to post."})
-
-    def post(session, incident):
-        if not incident.is_open:
-            raise IncidentError(f"Incident #{incident.id} is already resolved.")
-        return incidents.post_update(session, incident, text, body["user"]["id"], times.utcnow())
-
-    _submit(ack, context, services, view, "update", post)
+    intent = PostUpdate(markup_from_plain(_values(view).get("update") or "").strip())
+    _submit(ack, context, services, body, view, intent, {None: "update"})
 
 
-def _submit(ack, context, services: Services, view: dict, error_block: str, change_incident) -> None:
-    """Apply a form to the incident named in its metadata; a refusal is shown in the form."""
+def _submit(ack, context, services: Services, body: dict, view: dict, intent: Intent, blocks_by_field: dict) -> None:
+    """Hand the form to the gate; a refusal is shown in the form, beside the input it is about."""
     metadata = view.get("private_metadata") or ""
+    incident_id = None if isinstance(intent, Declare) else int(metadata) if metadata.isdigit() else 0
+    request = Request(intent, actor=body["user"]["id"], via=Via.FORM, incident_id=incident_id)
     try:
-        with services.db.session() as session:
-            incident = incidents.get_incident(session, int(metadata)) if metadata.isdigit() else None
-            if incident is None:
-                raise IncidentError("This form belongs to an incident I cannot find.")
-            change = change_incident(session, incident)
+        change = services.gate.submit(request)
     except IncidentError as error:
-        return ack(response_action="errors", errors={error_block: str(error)})
-    context["after_ack"] = change.all()
+        block = blocks_by_field.get(error.field) or blocks_by_field.get(None) or next(iter(blocks_by_field.values()))
+        return ack(response_action="errors", errors={block: str(error)})
+    except MembershipUnknown as error:
+        block = blocks_by_field.get(None) or next(iter(blocks_by_field.values()))
+        return ack(response_action="errors", errors={block: f"Slack would not say who is in the incident channel ({error}); nothing was changed."})
+    context["after_ack"] = change.all() if change else []
     ack()
 
 

@@ -5,21 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from bot.domain import incidents, times
+from bot.domain import times
 from bot.domain.durations import KeyDurations
-from bot.postmortem.data import (
-    MARKS,
-    ActionItemRow,
-    Person,
-    PostmortemData,
-    TimelineItem,
-)
-from bot.domain.timeline import marks_by_message
-from storage.models import Incident, TimelineEntry
-from storage.models import Person as PersonRow
+from bot.domain.lifecycle import milestones as milestones_of
+from bot.domain.records import MARKS, IncidentRecord
+from bot.postmortem.data import ActionItemRow, Person, PostmortemData, TimelineItem
+from storage.incident_store import SqlIncidentStore
 
 # Bot-recorded kinds that belong in the key timeline (messages get there by being marked).
 KEY_KINDS = (
@@ -28,10 +19,11 @@ KEY_KINDS = (
 )
 
 
-def build(session: Session, incident: Incident, tz: ZoneInfo, now: datetime) -> PostmortemData:
-    marks = marks_by_message(session, incident)
-    roles = incidents.roles_of(session, incident)
-    names = known_names(session, people_in(session, incident))
+def build(store: SqlIncidentStore, incident: IncidentRecord, tz: ZoneInfo, now: datetime) -> PostmortemData:
+    """Read inside one reading unit of work (storage.incident_store.reading)."""
+    marks = store.marks_by_message(incident.id)
+    roles = store.roles(incident.id)
+    names = store.known_names(store.people_in(incident))
     people: dict[str, Person] = {}
 
     def person(user_id: str | None) -> Person | None:
@@ -49,7 +41,7 @@ def build(session: Session, incident: Incident, tz: ZoneInfo, now: datetime) -> 
     key_timeline: list[TimelineItem] = []
     marked: dict[str, list[TimelineItem]] = {mark: [] for mark in MARKS}
     speakers: dict[str, None] = {}  # in order of first message
-    for at, kind, author_id, text, data, files, ts, thread_ts in incidents.timeline_rows(session, incident):
+    for at, kind, author_id, text, data, files, ts, thread_ts in store.timeline_rows(incident.id):
         on_message = marks.get(ts) if ts else None
         item = TimelineItem(
             at=at,
@@ -59,6 +51,7 @@ def build(session: Session, incident: Incident, tz: ZoneInfo, now: datetime) -> 
             marks=tuple(m for m in MARKS if m in on_message) if on_message else (),
             in_thread=thread_ts is not None,
             files=tuple(files) if files else (),
+            outcome=(data or {}).get("decision") if kind == "decision" else None,
         )
         items.append(item)
         if kind in KEY_KINDS or item.marks:
@@ -67,8 +60,8 @@ def build(session: Session, incident: Incident, tz: ZoneInfo, now: datetime) -> 
             marked[mark].append(item)
         if kind == "message" and author_id:
             speakers[author_id] = None
-    milestones = incidents.milestones(session, incident)
-    participant_ids = _unique([incident.declared_by, incident.commander_id, *(r.user_id for r in roles), *speakers])
+    milestones = milestones_of(store, incident)
+    participant_ids = _unique([incident.declared_by, incident.commander_id, *(user for _, user in roles), *speakers])
     return PostmortemData(
         incident_id=incident.id,
         title=incident.title,
@@ -83,46 +76,21 @@ def build(session: Session, incident: Incident, tz: ZoneInfo, now: datetime) -> 
             milestones["started"].at, milestones["detected"].at, milestones["mitigated"].at, milestones["resolved"].at
         ),
         commander=person(incident.commander_id),
-        roles=tuple((r.role, person(r.user_id)) for r in roles),
+        roles=tuple((role, person(user)) for role, user in roles),
         participants=tuple(person(u) for u in participant_ids),
         description=incident.description,
         impact=incident.impact,
         key_timeline=tuple(key_timeline),
         marked={mark: tuple(found) for mark, found in marked.items()},
         action_items=tuple(
-            ActionItemRow(a.text, person(a.owner_id), a.due_date, a.klass, a.status) for a in incident.action_items
+            ActionItemRow(a.text, person(a.owner_id), a.due_date, a.klass, a.status) for a in store.action_items(incident.id)
         ),
         full_log=tuple(items),
         generated_at=now,
         people=names,
-        tags=tuple(tag.tag for tag in incident.tags),
+        tags=tuple(store.tags(incident.id)),
         imported_from=incident.imported_from,
     )
-
-
-def people_in(session: Session, incident: Incident) -> set[str]:
-    """Everyone the postmortem names: declarer, roles, speakers, owners."""
-    roles = incidents.roles_of(session, incident)
-    authors = session.scalars(
-        select(TimelineEntry.author_id).where(TimelineEntry.incident_id == incident.id).distinct()
-    )
-    user_ids = {incident.declared_by, incident.commander_id, *(r.user_id for r in roles), *authors}
-    user_ids |= {item.owner_id for item in incident.action_items}
-    return {u for u in user_ids if u}
-
-
-def known_names(session: Session, user_ids: set[str]) -> dict[str, str]:
-    rows = session.scalars(select(PersonRow).where(PersonRow.user_id.in_(user_ids))) if user_ids else []
-    return {row.user_id: row.name for row in rows}
-
-
-def remember_names(session: Session, names: dict[str, str], now: datetime) -> None:
-    for user_id, name in names.items():
-        row = session.get(PersonRow, user_id)
-        if row is None:
-            session.add(PersonRow(user_id=user_id, name=name, updated_at=now))
-        else:
-            row.name, row.updated_at = name, now
 
 
 def _entry_text(kind: str, text: str, data: dict | None, tz: ZoneInfo) -> str:
@@ -144,10 +112,12 @@ def _entry_text(kind: str, text: str, data: dict | None, tz: ZoneInfo) -> str:
         at = datetime.fromisoformat(data["at"]) if data.get("at") else None
         return f"{times.show(at, tz)}: {text}".rstrip(": ") if at else "cleared"
     if kind == "decision":
-        # The decision word stays as recorded (continue | rollback | stop); templates name it.
+        # The outcome is the item's `outcome`, named by the template; here what was decided, and
+        # the next deadline when the work continues.
         moved = data.get("new_deadline")
-        then = f" → {times.show(datetime.fromisoformat(moved), tz)}" if moved else ""
-        return f"{data.get('decision')}{then}"
+        then = f"→ {times.show(datetime.fromisoformat(moved), tz)}" if moved else ""
+        what = data.get("what") or text
+        return " · ".join(part for part in (then, what) if part)
     if kind == "declared":
         return f"{data.get('severity', '')} {text}".strip()
     return text

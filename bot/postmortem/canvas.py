@@ -23,9 +23,10 @@ from datetime import datetime
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.domain import incidents, times
+from bot.domain import times
 from bot.services import Services
 from bot.slack.formatting import plain, safe
+from storage.incident_store import reading, record_delivery
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +69,9 @@ def publish_canvas(incident_id: int, document: str, client: WebClient, services:
 
 
 def _publish(incident_id: int, document: str, client: WebClient, services: Services, now: datetime) -> None:
-    with services.db.session() as session:
-        incident = incidents.get_incident(session, incident_id)
-        channel, existing, title = incident.channel_id, incident.postmortem_canvas_id, incident.title
+    with reading(services.db) as store:
+        incident = store.incident(incident_id)
+    channel, existing, title = incident.channel_id, incident.postmortem_canvas_id, incident.title
     content = {"type": "markdown", "markdown": canvas_markdown(document)}
     if existing is None:
         _first_canvas(incident_id, channel, title, content, client, services)
@@ -146,8 +147,7 @@ def _point_to(client: WebClient, canvas_id: str, pointer: str, incident_id: int)
 
 
 def _remember(services: Services, incident_id: int, canvas_id: str) -> None:
-    with services.db.session() as session:
-        incidents.get_incident(session, incident_id).postmortem_canvas_id = canvas_id
+    record_delivery(services.db, incident_id, postmortem_canvas_id=canvas_id)
 
 
 def _refused(client: WebClient, channel: str, incident_id: int, error: str | None) -> None:

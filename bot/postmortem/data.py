@@ -13,41 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from bot.domain.durations import KeyDurations
-
-MILESTONES = ("started", "detected", "identified", "mitigated", "resolved")
-
-# Marks a responder can put on a timeline entry with an emoji reaction.
-MARKS = (
-    "key_event",
-    "detected",
-    "identified",  # cause identified
-    "mitigated",
-    "resolved",
-    "action_item",
-    "went_well",
-    "went_wrong",
-    "lucky",
-)
+from bot.domain.records import MARKS, MILESTONES, MilestoneTime  # noqa: F401 - the data's vocabulary
 
 
 @dataclass(frozen=True)
 class Person:
     user_id: str
     name: str  # display name; the user id itself when Slack never told us
-
-
-@dataclass(frozen=True)
-class MilestoneTime:
-    name: str  # one of MILESTONES
-    at: datetime | None
-    # Where the time came from: "command", "reaction", "status", "declaration"
-    # (started/detected default to the declaration when nobody set them), or
-    # None when the milestone is not recorded.
-    source: str | None = None
-
-    @property
-    def defaulted(self) -> bool:
-        return self.source == "declaration"
 
 
 @dataclass(frozen=True)
@@ -62,6 +34,9 @@ class TimelineItem:
     marks: tuple[str, ...] = ()  # subset of MARKS, in MARKS order
     in_thread: bool = False
     files: tuple[str, ...] = ()  # names of files attached to the message
+    # A word of the template's vocabulary that goes before the text, e.g. a go/no-go decision's
+    # outcome ("continue" | "rollback" | "stop"); the template says it in its language.
+    outcome: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,13 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.domain import incidents
-from bot.postmortem import builder as postmortem_builder
-from bot.slack.objects import user_name
 from bot.domain.times import utcnow
-from bot.postmortem.render import postmortem_filename, render_postmortem, render_summary
+from bot.postmortem import builder
 from bot.postmortem.canvas import publish_canvas
+from bot.postmortem.render import postmortem_filename, render_postmortem, render_summary
 from bot.services import Services
+from bot.slack.objects import user_name
+from storage.incident_store import changing, reading, record_delivery
 
 log = logging.getLogger(__name__)
 
@@ -23,16 +23,17 @@ MAX_NAME_LOOKUPS = 100  # users.info is Tier 4; a huge incident should not stall
 def deliver_postmortem(incident_id: int, client: WebClient, services: Services, channel: str | None = None) -> str | None:
     """Post into `channel` (default the incident's own); returns Slack's error code when it could not."""
     settings = services.settings
-    with services.db.session() as session:
-        incident = incidents.get_incident(session, incident_id)
-        wanted = postmortem_builder.people_in(session, incident)
-        unknown = wanted - set(postmortem_builder.known_names(session, wanted))
+    with reading(services.db) as store:
+        incident = store.incident(incident_id)
+        wanted = store.people_in(incident)
+        unknown = wanted - set(store.known_names(wanted))
     names = look_up_names(client, sorted(unknown)[:MAX_NAME_LOOKUPS])
     now = utcnow()
-    with services.db.session() as session:
-        postmortem_builder.remember_names(session, names, now)
-        incident = incidents.get_incident(session, incident_id)
-        data = postmortem_builder.build(session, incident, settings.timezone, now)
+    if names:
+        with changing(services.db) as store:
+            store.remember_names(names, now)
+    with reading(services.db) as store:
+        data = builder.build(store, incident, settings.timezone, now)
     channel = channel or incident.channel_id
     summary = render_summary(data, settings.postmortem_language)
     document = render_postmortem(data, settings.postmortem_language)
@@ -57,8 +58,7 @@ def deliver_postmortem(incident_id: int, client: WebClient, services: Services, 
         except SlackApiError:
             log.error("could not tell incident %s's channel that its postmortem failed", incident_id)
         return code or "unknown_error"
-    with services.db.session() as session:
-        incidents.get_incident(session, incident_id).postmortem_posted_at = now
+    record_delivery(services.db, incident_id, postmortem_posted_at=now)
     if settings.postmortem_canvas and channel == incident.channel_id:
         # Only once the draft is posted and recorded: the canvas is a second copy that may fail alone.
         # Only in the incident's own channel (an import may post elsewhere).

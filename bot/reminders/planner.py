@@ -9,32 +9,25 @@ the first process to claim it in the database sends it.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from bot.slack import blocks
-from bot.slack import texts
-from bot.domain import incidents
-from bot.reminders.rhythm import IncidentState, Timer, action_timer, incident_timers
-from bot.domain.timeline import insert_ignoring_duplicates
+from bot.domain.changes import IncidentError
+from bot.domain.records import ActionItemRecord, IncidentRecord
+from bot.domain.requests import ReminderSent, Request, Via
 from bot.domain.times import utcnow
 from bot.reminders.clock import Clock
+from bot.reminders.rhythm import timers_for
 from bot.services import Services
-from storage.models import ActionItem, Incident, ReminderClaim, TimelineEntry
+from bot.slack import blocks, texts
+from storage.incident_store import reading
 
 log = logging.getLogger(__name__)
 
-# Entries that count as telling stakeholders where things stand.
-UPDATE_KINDS = ("declared", "update", "status")
 INCIDENT_TIMER_KINDS = ("nudge", "lead", "deadline_warning", "deadline", "review")
-_WHO = f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass
@@ -57,38 +50,6 @@ def install(services: Services, client: WebClient, clock: Clock) -> None:
 # --- planning ------------------------------------------------------------------
 
 
-def incident_state(session: Session, incident: Incident) -> IncidentState:
-    last_update = session.scalar(
-        select(func.max(TimelineEntry.occurred_at)).where(
-            TimelineEntry.incident_id == incident.id, TimelineEntry.kind.in_(UPDATE_KINDS)
-        )
-    )
-    resolved_at = incidents.milestones(session, incident)["resolved"].at if not incident.is_open else None
-    return IncidentState(
-        incident_id=incident.id,
-        is_open=incident.is_open,
-        severity=incident.severity,
-        declared_at=incident.declared_at,
-        commander_id=incident.commander_id,
-        last_update_at=max(filter(None, (last_update, incident.declared_at))),
-        last_nudge_at=incident.last_nudged_at,
-        snoozed_until=incident.nudge_snoozed_until,
-        deadline_at=incident.deadline_at,
-        resolved_at=resolved_at,
-        postmortem_done=incident.postmortem_done_at is not None,
-    )
-
-
-def timers_for(session: Session, incident: Incident, services: Services, now: datetime) -> list[Timer]:
-    settings = services.settings
-    timers = incident_timers(incident_state(session, incident), settings.rhythm, settings.timezone, now)
-    for item in incident.action_items:
-        timer = action_timer(item.id, item.owner_id, item.due_date, item.status != "done", item.last_reminded_at, settings.timezone, now)
-        if timer is not None:
-            timers.append(timer)
-    return timers
-
-
 def sync_incident(
     services: Services, clock: Clock, incident_id: int, now: datetime | None = None, jobs: dict[str, datetime] | None = None
 ) -> None:
@@ -97,14 +58,15 @@ def sync_incident(
     `jobs` (job id -> run time) saves a look-up per job when re-planning many incidents at once.
     """
     now = now or utcnow()
-    with services.db.session() as session:
-        incident = incidents.get_incident(session, incident_id)
+    settings = services.settings
+    with reading(services.db) as store:
+        incident = store.incident(incident_id)
         if incident is None:
             return
-        wanted = timers_for(session, incident, services, now)
+        wanted = timers_for(store, incident, settings.rhythm, settings.timezone, now)
         slots = [f"{kind}:{incident_id}" for kind in INCIDENT_TIMER_KINDS]
-        slots += [f"action:{item.id}" for item in incident.action_items]
-        claimed = _claimed(session, [t.claim_key for t in wanted])
+        slots += [f"action:{item.id}" for item in store.action_items(incident_id)]
+        claimed = store.claimed_reminders([t.claim_key for t in wanted])
 
     def scheduled(job_id: str) -> datetime | None:
         return jobs.get(job_id) if jobs is not None else clock.scheduled(job_id)
@@ -120,15 +82,8 @@ def sync_incident(
 
 def sync_all(services: Services, clock: Clock) -> int:
     """Re-plan every incident that can still want a reminder (run when a clock starts)."""
-    with services.db.session() as session:
-        ids = set(
-            session.scalars(
-                select(Incident.id).where(
-                    (Incident.status != "resolved") | Incident.postmortem_done_at.is_(None)
-                )
-            )
-        )
-        ids |= set(session.scalars(select(ActionItem.incident_id).where(ActionItem.status != "done")))
+    with reading(services.db) as store:
+        ids = store.incidents_wanting_reminders()
     jobs = clock.jobs()
     for incident_id in sorted(ids):
         try:
@@ -143,17 +98,6 @@ def replan_all() -> None:
     if _runtime is not None:
         planned = sync_all(_runtime.services, _runtime.clock)
         log.info("reminder clock running: %d incidents planned", planned)
-
-
-def _claimed(session: Session, keys: list[str]) -> set[str]:
-    if not keys:
-        return set()
-    return set(session.scalars(select(ReminderClaim.key).where(ReminderClaim.key.in_(keys))))
-
-
-def claim(session: Session, key: str, now: datetime) -> bool:
-    """True for the one process that may send this reminder."""
-    return insert_ignoring_duplicates(session, ReminderClaim, {"key": key, "claimed_at": now, "claimed_by": _WHO})
 
 
 # --- firing ----------------------------------------------------------------------
@@ -177,34 +121,27 @@ def fire(job_id: str, kind: str, subject_id: int, at_iso: str) -> None:
 
 
 def _send_if_due(runtime: Runtime, job_id: str, kind: str, subject_id: int, at: datetime) -> int | None:
-    services, now = runtime.services, utcnow()
-    with services.db.session() as session:
-        if kind == "action":
-            item = session.get(ActionItem, subject_id)
-            if item is None:
-                return None
-            incident = incidents.get_incident(session, item.incident_id)
-        else:
-            item, incident = None, incidents.get_incident(session, subject_id)
-        if incident is None:
-            return None
-        # Planned as of just before `at`: is this timer, at this time, still what the record wants?
-        wanted = {t.job_id: t for t in timers_for(session, incident, services, at - timedelta(microseconds=1))}
-        timer = wanted.get(job_id)
-        if timer is None or timer.at != at:
-            log.info("reminder %s at %s is no longer wanted; skipped", job_id, at.isoformat())
-            return incident.id
-        if not claim(session, timer.claim_key, now):
-            log.info("reminder %s at %s was already sent by another clock", job_id, at.isoformat())
-            return incident.id
-        if kind == "nudge":
-            incident.last_nudged_at = at
-        elif kind == "action":
-            item.last_reminded_at = at
-        message = _message(kind, incident, item, services, now)
-    # Committed first: a crash after this loses one reminder rather than sending it twice.
-    _post(runtime.client, message, incident.id)
-    return incident.id
+    services = runtime.services
+    with reading(services.db) as store:
+        item = store.action_item(subject_id) if kind == "action" else None
+        incident_id = item.incident_id if item is not None else None if kind == "action" else subject_id
+    if incident_id is None:
+        return None
+    request = Request(
+        ReminderSent(kind, f"{job_id}@{at.isoformat()}", at, item.id if item else None),
+        actor=None, via=Via.CLOCK, incident_id=incident_id,
+    )
+    try:
+        services.gate.submit(request)
+    except IncidentError as refusal:  # no longer wanted, or another clock sent it
+        log.info("reminder %s at %s not sent: %s", job_id, at.isoformat(), refusal)
+        return incident_id
+    with reading(services.db) as store:
+        incident = store.incident(incident_id)
+        item = store.action_item(item.id) if item else None
+    # Claimed and committed first: a crash after this loses one reminder rather than sending it twice.
+    _post(runtime.client, _message(kind, incident, item, services, utcnow()), incident_id)
+    return incident_id
 
 
 @dataclass(frozen=True)
@@ -214,7 +151,7 @@ class Outgoing:
     blocks: list | None = None
 
 
-def _message(kind: str, incident: Incident, item: ActionItem | None, services: Services, now: datetime) -> Outgoing | None:
+def _message(kind: str, incident: IncidentRecord, item: ActionItemRecord | None, services: Services, now: datetime) -> Outgoing | None:
     settings = services.settings
     tz = settings.timezone
     if kind == "action":

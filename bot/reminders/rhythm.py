@@ -1,6 +1,7 @@
 """The incident's rhythm: when to nudge for an update, when a deadline falls, when follow-ups are due.
 
-Pure rules over times; bot/reminders/planner.py turns them into clock jobs (bot/reminders/clock.py) and Slack messages.
+Rules over times and the record (read through the domain's store port, bot/domain/store.py);
+bot/reminders/planner.py turns them into clock jobs (bot/reminders/clock.py) and Slack messages.
 """
 
 from __future__ import annotations
@@ -9,6 +10,9 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from bot.domain.changes import IncidentError
+from bot.domain.milestones import effective_milestones
 
 DEFAULT_NUDGE_MINUTES = {"P1": 15.0, "P2": 30.0, "P3": 60.0, "P4": 0.0}
 DEFAULT_LEAD_NUDGE_MINUTES = 5.0
@@ -152,3 +156,54 @@ def action_timer(
     if not is_open or owner_id is None or due is None:
         return None
     return Timer(f"action:{item_id}", "action", item_id, action_reminder_at(due, tz, last_reminded_at, now))
+
+
+# --- the record's side: which reminders an incident wants now, and sending one once -------------
+
+# Entries that count as telling stakeholders where things stand.
+UPDATE_KINDS = ("declared", "update", "status")
+
+
+def timers_for(store, incident, rhythm: Rhythm, tz: ZoneInfo, now: datetime) -> list[Timer]:
+    """Every reminder an incident (and its action items) wants, read through the store's port."""
+    last_update = store.last_update_at(incident.id, UPDATE_KINDS)
+    state = IncidentState(
+        incident_id=incident.id,
+        is_open=incident.is_open,
+        severity=incident.severity,
+        declared_at=incident.declared_at,
+        commander_id=incident.commander_id,
+        last_update_at=max(filter(None, (last_update, incident.declared_at))),
+        last_nudge_at=incident.last_nudged_at,
+        snoozed_until=incident.nudge_snoozed_until,
+        deadline_at=incident.deadline_at,
+        resolved_at=_resolved_at(store, incident) if not incident.is_open else None,
+        postmortem_done=incident.postmortem_done_at is not None,
+    )
+    timers = incident_timers(state, rhythm, tz, now)
+    for item in store.action_items(incident.id):
+        timer = action_timer(item.id, item.owner_id, item.due_date, item.status != "done", item.last_reminded_at, tz, now)
+        if timer is not None:
+            timers.append(timer)
+    return timers
+
+
+def _resolved_at(store, incident) -> datetime | None:
+    return effective_milestones(incident.declared_at, store.claims(incident.id), incident.reopened_at)["resolved"].at
+
+
+def reminder_sent(store, incident, intent, ctx):
+    """The clock may send a reminder only if the record still wants it at that time, and only once."""
+    # Planned as of just before `at`: is this timer, at this time, still what the record wants?
+    wanted = {t.claim_key for t in timers_for(store, incident, ctx.rhythm, ctx.tz, intent.at - timedelta(microseconds=1))}
+    if intent.claim_key not in wanted:
+        raise IncidentError(f"reminder {intent.claim_key} is no longer wanted")
+    if not store.claim_reminder(intent.claim_key, ctx.now):
+        raise IncidentError(f"reminder {intent.claim_key} was already sent by another clock")
+    if intent.kind == "nudge":
+        incident.last_nudged_at = intent.at
+    elif intent.kind == "action":
+        item = store.action_item(intent.item_id)
+        item.last_reminded_at = intent.at
+        store.save_action_item(item)
+    return None

@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack import blocks
-from bot.slack import texts
-from bot.slack.channel_setup import invite, set_up_channel
-from bot.domain import incidents
-from bot.domain.incidents import Change
-from bot.slack.home import publish_home
+from bot.domain import lifecycle
+from bot.domain.changes import Change
 from bot.postmortem.delivery import deliver_postmortem
 from bot.reminders.planner import sync_incident
 from bot.services import Services
+from bot.slack import blocks, texts
+from bot.slack.channel_setup import invite, set_up_channel
+from bot.slack.home import publish_home
 from bot.stats.delivery import ShowStats, post_stats
+from storage.incident_store import reading
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +78,9 @@ def _run(step, client: WebClient, respond, services: Services) -> None:
         view = blocks.start_form(step.origin_channel, severity=step.severity or "P3", private=step.private)
         _call("views.open", client.views_open, trigger_id=step.trigger_id, view=view)
     elif isinstance(step, OpenForm):
-        with services.db.session() as session:
-            incident = incidents.get_incident(session, step.incident_id)
-            view = FORMS[step.form](incident)
+        with reading(services.db) as store:
+            incident = store.incident(step.incident_id)
+        view = FORMS[step.form](incident)
         _call("views.open", client.views_open, trigger_id=step.trigger_id, view=view)
     elif isinstance(step, Ephemeral):
         tell_privately(step, client, respond)
@@ -96,9 +96,9 @@ def apply_change(change: Change, client: WebClient, respond, services: Services)
         set_up_channel(change.incident_id, client, respond, services)
         if change.kind == "retry":
             return  # nothing else changed; setup said how it went
-    with services.db.session() as session:
-        incident = incidents.get_incident(session, change.incident_id)
-        milestones = incidents.milestones(session, incident)
+    with reading(services.db) as store:
+        incident = store.incident(change.incident_id)
+        milestones = lifecycle.milestones(store, incident)
     if incident.channel_id is None:
         return  # setup failed; the declarer was told, and nothing else can be shown yet
     for user in change.invite:
@@ -127,20 +127,27 @@ def apply_change(change: Change, client: WebClient, respond, services: Services)
 
 
 def tell_privately(step: Ephemeral, client: WebClient, respond) -> None:
-    """An ephemeral message in the channel; to someone who is not in it (a refused non-member),
-    Slack refuses that, so through the interaction's response_url, which reaches them anywhere."""
+    """An ephemeral message in the channel. Slack refuses that to someone who is not in it (a
+    refused non-member): then through the interaction's response_url, which reaches them
+    anywhere, or, where there is none (a reaction event), by direct message."""
     try:
         client.chat_postEphemeral(channel=step.channel, user=step.user, text=step.text)
         return
     except SlackApiError as error:
         refusal = error.response.get("error")
-    if respond is not None and refusal in ("user_not_in_channel", "channel_not_found", "not_in_channel"):
+    if refusal not in ("user_not_in_channel", "channel_not_found", "not_in_channel"):
+        log.warning("could not tell %s privately in %s: %s", step.user, step.channel, refusal)
+        return
+    if respond is not None and getattr(respond, "response_url", None):
         try:
             respond(text=step.text, response_type="ephemeral", replace_original=False)
             return
-        except Exception as error:  # noqa: BLE001 - no response_url (e.g. App Home) or it expired
+        except Exception as error:  # noqa: BLE001 - the response_url expired
             refusal = f"{refusal}; response_url: {error}"
-    log.warning("could not tell %s privately in %s: %s", step.user, step.channel, refusal)
+    try:
+        client.chat_postMessage(channel=step.user, text=step.text)
+    except SlackApiError as error:
+        log.warning("could not tell %s privately (%s), nor by direct message: %s", step.user, refusal, error.response.get("error"))
 
 
 def _call(method: str, function, incident: int | None = None, **kwargs) -> dict | None:

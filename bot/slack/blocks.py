@@ -7,11 +7,9 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import times
 from bot.domain.durations import format_duration
+from bot.domain.records import SEVERITIES, STATUSES, ActionItemRecord, IncidentRecord, MilestoneTime
 from bot.reminders.rhythm import DECISIONS
-from bot.domain.command_parser import SEVERITIES, STATUSES
-from bot.postmortem.data import MilestoneTime
 from bot.slack.formatting import plain, safe
-from storage.models import ActionItem, Incident
 
 # Action and callback ids: the contract between these views and bot/listeners.
 UPDATE_STATUS = "incident_update_status"
@@ -39,7 +37,7 @@ SEVERITY_HELP = {
 }
 
 
-def header(incident: Incident, milestones: dict[str, MilestoneTime], tz: ZoneInfo) -> list[dict]:
+def header(incident: IncidentRecord, milestones: dict[str, MilestoneTime], tz: ZoneInfo) -> list[dict]:
     """The pinned summary at the top of the channel, redrawn after every change."""
 
     def when(name: str) -> str:
@@ -103,7 +101,7 @@ def header(incident: Incident, milestones: dict[str, MilestoneTime], tz: ZoneInf
     return blocks
 
 
-def header_text(incident: Incident) -> str:
+def header_text(incident: IncidentRecord) -> str:
     """Notification and fallback text for the header message."""
     return safe(f"{incident.severity} incident: {incident.title} ({incident.status})", 3000)
 
@@ -138,7 +136,7 @@ def start_form(origin_channel: str, severity: str = "P3", private: bool = False)
     )
 
 
-def status_form(incident: Incident) -> dict:
+def status_form(incident: IncidentRecord) -> dict:
     options = [(f"{STATUS_EMOJI[s]} {s}", s) for s in STATUSES]
     return _modal(
         STATUS_FORM,
@@ -152,12 +150,12 @@ def status_form(incident: Incident) -> dict:
     )
 
 
-def severity_form(incident: Incident) -> dict:
+def severity_form(incident: IncidentRecord) -> dict:
     options = [(SEVERITY_HELP[s], s) for s in SEVERITIES]
     return _modal(SEVERITY_FORM, "Set severity", "Set", str(incident.id), [_select("severity", "Severity", options, initial=incident.severity)])
 
 
-def update_form(incident: Incident) -> dict:
+def update_form(incident: IncidentRecord) -> dict:
     return _modal(
         UPDATE_FORM,
         "Post an update",
@@ -167,7 +165,7 @@ def update_form(incident: Incident) -> dict:
     )
 
 
-def nudge(incident: Incident, cadence: timedelta | None) -> tuple[str, list[dict]]:
+def nudge(incident: IncidentRecord, cadence: timedelta | None) -> tuple[str, list[dict]]:
     """Ask for a status update when none was posted for the severity's cadence."""
     who = f"<@{incident.commander_id}>" if incident.commander_id else f"<@{incident.declared_by}> (no commander yet)"
     since = format_duration(cadence) if cadence else "a while"
@@ -185,12 +183,12 @@ def nudge(incident: Incident, cadence: timedelta | None) -> tuple[str, list[dict
     ]
 
 
-def lead_nudge(incident: Incident) -> tuple[str, list[dict]]:
+def lead_nudge(incident: IncidentRecord) -> tuple[str, list[dict]]:
     text = f":wave: Nobody is leading incident #{incident.id} yet. Who will be incident commander?"
     return text, [_section(text), _actions("lead_actions", _button("I'll lead", LEAD_ME, incident.id, style="primary"))]
 
 
-def decision_prompt(incident: Incident, tz: ZoneInfo, now: datetime, *, final: bool) -> tuple[str, list[dict]]:
+def decision_prompt(incident: IncidentRecord, tz: ZoneInfo, now: datetime, *, final: bool) -> tuple[str, list[dict]]:
     """Ten minutes before and at the go/no-go deadline. The buttons name the deadline they decide."""
     when = times.show(incident.deadline_at, tz)
     what = f" Decide: {safe(incident.deadline_what, 500)}" if incident.deadline_what else ""
@@ -209,7 +207,7 @@ def decision_prompt(incident: Incident, tz: ZoneInfo, now: datetime, *, final: b
     return text, [_section(text), _actions("decision_actions", *buttons)]
 
 
-def action_reminder(item: ActionItem, incident: Incident, tz: ZoneInfo, now: datetime) -> tuple[str, list[dict]]:
+def action_reminder(item: ActionItemRecord, incident: IncidentRecord, tz: ZoneInfo, now: datetime) -> tuple[str, list[dict]]:
     """The direct message an owner gets on the due day, and weekly while it is overdue."""
     today = now.astimezone(tz).date()
     late = (today - item.due_date).days

@@ -7,12 +7,12 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack import blocks
-from bot.slack import texts
-from bot.domain import channel_names, incidents
-from bot.domain.incidents import Change
+from bot.domain import channel_names, lifecycle
+from bot.domain.changes import Change
 from bot.services import Services
+from bot.slack import blocks, texts
 from bot.slack.formatting import plain, safe
+from storage.incident_store import reading, record_delivery
 
 log = logging.getLogger(__name__)
 
@@ -28,35 +28,29 @@ class SetupFailed(Exception):
 
 def set_up_channel(incident_id: int, client: WebClient, respond, services: Services) -> None:
     tz = services.settings.timezone
-    with services.db.session() as session:
-        incident = incidents.get_incident(session, incident_id)
+    with reading(services.db) as store:
+        incident = store.incident(incident_id)
     # A retry after a failed setup announces only if the first attempt never got that far.
     announced_before = incident.header_ts is not None
     try:
         if incident.channel_id is None:
             channel_id, name = _create_channel(client, incident, tz)
-            with services.db.session() as session:
-                stored = incidents.get_incident(session, incident_id)
-                stored.channel_id, stored.channel_name = channel_id, name
-                incident = stored
+            incident = record_delivery(services.db, incident_id, channel_id=channel_id, channel_name=name)
             services.incident_channels.remember(channel_id, incident_id)
         invite(client, incident.channel_id, incident.declared_by, incident.id)
         topic = channel_names.cut(plain(f"{incident.severity} · {incident.status} · {incident.title}"), channel_names.MAX_TOPIC)
         _optional_step("conversations.setTopic", client.conversations_setTopic, channel=incident.channel_id, topic=topic)
         if incident.header_ts is None:
-            with services.db.session() as session:
-                milestones = incidents.milestones(session, incident)
+            with reading(services.db) as store:
+                milestones = lifecycle.milestones(store, incident)
             posted = client.chat_postMessage(
                 channel=incident.channel_id,
                 text=blocks.header_text(incident),
                 blocks=blocks.header(incident, milestones, tz),
             )
-            with services.db.session() as session:
-                incidents.get_incident(session, incident_id).header_ts = posted["ts"]
+            record_delivery(services.db, incident_id, header_ts=posted["ts"])
             _optional_step("pins.add", client.pins_add, channel=incident.channel_id, timestamp=posted["ts"])
-        with services.db.session() as session:
-            incident = incidents.get_incident(session, incident_id)
-            incident.setup_error = None
+        incident = record_delivery(services.db, incident_id, setup_error=None)
     except SetupFailed as failure:
         _record_failure(incident_id, str(failure), services)
         _tell_declarer(
@@ -128,16 +122,18 @@ def _optional_step(method: str, function, **kwargs) -> None:
 
 def _record_failure(incident_id: int, failure: str, services: Services) -> None:
     log.error("incident %s setup failed: %s", incident_id, failure)
-    with services.db.session() as session:
-        incidents.get_incident(session, incident_id).setup_error = failure
+    record_delivery(services.db, incident_id, setup_error=failure)
 
 
 def _tell_declarer(incident, text: str, client: WebClient, respond) -> None:
-    """Through the command's response_url when there is one, else a direct message."""
-    try:
-        if respond is not None:
+    """Through the command's response_url when there is one; a form has none, so by direct message."""
+    if respond is not None and getattr(respond, "response_url", None):
+        try:
             respond(text=text, response_type="ephemeral", replace_original=False)
-        else:
-            client.chat_postMessage(channel=incident.declared_by, text=text)
-    except Exception:
-        log.exception("could not tell %s about incident %s", incident.declared_by, incident.id)
+            return
+        except Exception as error:  # noqa: BLE001 - an expired response_url: fall back to a DM
+            log.info("response_url for incident %s failed (%s); telling the declarer by DM", incident.id, error)
+    try:
+        client.chat_postMessage(channel=incident.declared_by, text=text)
+    except SlackApiError as error:
+        log.error("could not tell %s about incident %s: %s", incident.declared_by, incident.id, error.response.get("error"))

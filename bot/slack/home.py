@@ -14,16 +14,15 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.blocks import ACTION_DONE, STATUS_EMOJI
-from bot.domain import incidents, times
-from bot.domain import action_items
-from bot.domain.command_parser import SEVERITIES
+from bot.domain import times
 from bot.domain.durations import format_duration
+from bot.domain.records import SEVERITIES, ActionItemRecord, IncidentRecord
 from bot.domain.times import utcnow
-from bot.slack.membership import MembershipUnknown, is_member
 from bot.services import Services
+from bot.slack.blocks import ACTION_DONE, STATUS_EMOJI
 from bot.slack.formatting import safe
-from storage.models import ActionItem, Incident
+from bot.slack.membership import MembershipUnknown, is_member
+from storage.incident_store import reading
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +35,9 @@ MAX_ITEMS = 45
 def publish_home(user_id: str, client: WebClient, services: Services, notice: str | None = None) -> None:
     """Draw the Home tab for `user_id` from the record as it is now."""
     now = utcnow()
-    with services.db.read_session() as session:  # opened often; on SQLite a read takes no write lock
-        shown = sorted(incidents.open_incidents(session), key=_most_urgent_first)
-        items = action_items.open_items_of(session, user_id)
+    with reading(services.db) as store:  # opened often; on SQLite a read takes no write lock
+        shown = sorted(store.open_incidents(), key=_most_urgent_first)
+        items = store.open_action_items(user_id)
     private = {i.id: i for i in shown[:MAX_INCIDENTS] + [incident for _, incident in items[:MAX_ITEMS]] if i.is_private}
     visible = {i.id for i in private.values() if _member(client, i, user_id)}
     view = home_view(shown, items, visible, services.settings.timezone, now, notice)
@@ -51,8 +50,8 @@ def publish_home(user_id: str, client: WebClient, services: Services, notice: st
 
 
 def home_view(
-    shown: list[Incident],
-    items: list[tuple[ActionItem, Incident]],
+    shown: list[IncidentRecord],
+    items: list[tuple[ActionItemRecord, IncidentRecord]],
     visible: set[int],
     tz: ZoneInfo,
     now: datetime,
@@ -91,7 +90,7 @@ def home_view(
     return {"type": "home", "blocks": blocks}
 
 
-def _incident_line(incident: Incident, seen: bool, now: datetime) -> str:
+def _incident_line(incident: IncidentRecord, seen: bool, now: datetime) -> str:
     status = f"{STATUS_EMOJI.get(incident.status, '')} {incident.status}"
     age = f"open {format_duration(now - incident.declared_at)}"
     if not seen:
@@ -102,14 +101,14 @@ def _incident_line(incident: Incident, seen: bool, now: datetime) -> str:
     return f"*{incident.severity}* · {lock}{_where(incident, True)} · {status}\n{age} · {lead}"
 
 
-def _where(incident: Incident, seen: bool) -> str:
+def _where(incident: IncidentRecord, seen: bool) -> str:
     if not seen:
         return f":lock: private incident #{incident.id}"
     channel = f"<#{incident.channel_id}>" if incident.channel_id else f"#{incident.id} (no channel yet)"
     return f"{channel} {safe(incident.title, 200)}"
 
 
-def _due(item: ActionItem, today) -> str:
+def _due(item: ActionItemRecord, today) -> str:
     if item.due_date is None:
         return "no due date"
     late = (today - item.due_date).days
@@ -120,12 +119,12 @@ def _due(item: ActionItem, today) -> str:
     return f"due {item.due_date.isoformat()}"
 
 
-def _most_urgent_first(incident: Incident) -> tuple:
+def _most_urgent_first(incident: IncidentRecord) -> tuple:
     rank = SEVERITIES.index(incident.severity) if incident.severity in SEVERITIES else len(SEVERITIES)
     return rank, incident.declared_at, incident.id
 
 
-def _member(client: WebClient, incident: Incident, user_id: str) -> bool:
+def _member(client: WebClient, incident: IncidentRecord, user_id: str) -> bool:
     if incident.channel_id is None:
         return False
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 
-from bot.domain.timeline import SlackMessage
+from bot.domain.records import SlackMessage
 from bot.domain.times import from_slack_ts, is_slack_ts
 
 log = logging.getLogger(__name__)

@@ -6,21 +6,15 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain import times
+from bot.domain.changes import Change
 from bot.domain.command_parser import USAGE
 from bot.domain.durations import format_duration
-from bot.domain.incidents import Change
 from bot.domain.marks import MARK_LABELS
+from bot.domain.records import ActionItemRecord, IncidentRecord
 from bot.slack.formatting import safe
-from storage.models import ActionItem, Incident, TimelineEntry
 
-NOT_AN_INCIDENT_CHANNEL = (
-    "This is not an incident channel. Run this in the incident's channel "
-    "(`/incident list` shows the open ones), or declare one with `/incident start <title>`."
-)
-NOT_A_MEMBER = "Only members of this incident's channel can change the incident. Join the channel first."
 INTERNAL_ERROR = "Something went wrong on our side and nothing was changed. Please try again; if it keeps happening, tell your operator (reference: {ref})."
 MAX_REPLY = 3500
-REOPEN_HINT = "To reopen it, run `/incident status investigating` in its channel."
 
 NOTICE_EMOJI = {
     "status": ":arrows_counterclockwise:",
@@ -79,19 +73,19 @@ def notice(change: Change) -> str:
     return (head + by + body).strip()
 
 
-def announcement(change: Change, incident: Incident) -> str | None:
+def announcement(change: Change, incident: IncidentRecord) -> str | None:
     """What the announce channel hears; of a private incident, only that it exists and when it ends."""
     if incident.is_private:
         if change.kind == "declared":
             return f":lock: A private {incident.severity} incident (#{incident.id}) was declared by <@{incident.declared_by}>."
-        if change.kind == "status" and incident.status == "resolved":
+        if change.resolved:
             return f":lock: Private incident #{incident.id} is resolved."
         return None
     where = f"<#{incident.channel_id}>" if incident.channel_id else f"incident #{incident.id}"
     title = safe(incident.title, 300)
     if change.kind == "declared":
         return f":rotating_light: *New {incident.severity} incident* {where}: {title} · declared by <@{incident.declared_by}>"
-    if change.kind == "status" and incident.status == "resolved":
+    if change.resolved:
         return f":white_check_mark: *Resolved* {where}: {title}"
     body = f": {safe(change.text, 2500)}" if change.text else ""
     return f"{NOTICE_EMOJI.get(change.kind, '')} *{incident.severity} {TITLES.get(change.kind, change.kind)}* {where} {title} · {change.summary}{body}"
@@ -109,7 +103,7 @@ def help_text() -> str:
     return "\n".join(lines)
 
 
-def open_incidents_text(incidents: list[Incident], tz: ZoneInfo, now: datetime) -> str:
+def open_incidents_text(incidents: list[IncidentRecord], tz: ZoneInfo, now: datetime) -> str:
     if not incidents:
         return ":sunny: No open incidents."
     lines = [f"*Open incidents* ({len(incidents)})"]
@@ -124,7 +118,7 @@ def open_incidents_text(incidents: list[Incident], tz: ZoneInfo, now: datetime) 
     return _fit(lines)
 
 
-def timeline_text(incident: Incident, entries: list[TimelineEntry], tz: ZoneInfo) -> str:
+def timeline_text(incident: IncidentRecord, entries: list, tz: ZoneInfo) -> str:
     lines = [f"*Timeline of incident #{incident.id}* (times in {tz.key})"]
     for entry in entries:
         at = entry.occurred_at.astimezone(tz).strftime("%m-%d %H:%M:%S")
@@ -159,7 +153,7 @@ def show_time(value: datetime | None, tz: ZoneInfo) -> str:
     return times.show(value, tz) if value else "not recorded"
 
 
-def review_reminder(incident: Incident, due_days: int) -> str:
+def review_reminder(incident: IncidentRecord, due_days: int) -> str:
     who = f"<@{incident.commander_id}>" if incident.commander_id else f"<@{incident.declared_by}>"
     return (
         f":books: {who}: the postmortem for incident #{incident.id} ({safe(incident.title, 200)}) is due for review "
@@ -167,7 +161,7 @@ def review_reminder(incident: Incident, due_days: int) -> str:
     )
 
 
-def action_items_text(rows: list[tuple[ActionItem, Incident]], tz: ZoneInfo, now: datetime) -> str:
+def action_items_text(rows: list[tuple[ActionItemRecord, IncidentRecord]], tz: ZoneInfo, now: datetime) -> str:
     """Open action items across incidents, oldest due first."""
     if not rows:
         return ":sparkles: No open action items."

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.stats import chart as charts
-from bot.slack import texts
-from bot.stats import text as stats_text
-from bot.stats import facts
-from bot.stats import insights
 from bot.domain.times import utcnow
 from bot.services import Services
+from bot.slack import texts
+from bot.stats import chart as charts
+from bot.stats import facts, insights
+from bot.stats import text as stats_text
+from storage.incident_store import reading
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,8 @@ def post_stats(request: ShowStats, client: WebClient, respond, services: Service
     now = utcnow()
     try:
         since = request.range.start(now, settings.timezone)
-        with services.db.read_session() as session:
-            incident_facts = facts.load(session, since, now)
+        with reading(services.db) as store:
+            incident_facts = facts.load(store.session, since, now)
         stats = insights.compute(incident_facts, request.range, now, settings.timezone, settings.targets)
         text = stats_text.stats_text(stats)
     except Exception:

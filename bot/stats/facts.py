@@ -12,10 +12,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.domain.incidents import reaction_claim
+from bot.domain.milestones import effective_milestones, reaction_claim
+from bot.domain.records import Claim
 from bot.stats.insights import IncidentFacts
-from bot.domain.marks import MILESTONE_MARKS
-from bot.domain.milestones import Claim, effective_milestones
+from storage.incident_store import counting_milestone_marks
 from storage.models import Incident, IncidentTag, MilestoneClaim, ReactionMark
 
 
@@ -37,13 +37,7 @@ def load(session: Session, since: datetime, until: datetime) -> list[IncidentFac
     )
     for incident_id, milestone, at, recorded_at, source in stored:
         claims.setdefault(incident_id, []).append(Claim(milestone, at, recorded_at, source))
-    marks = session.execute(
-        select(ReactionMark.incident_id, ReactionMark.mark, ReactionMark.message_ts, ReactionMark.event_ts).where(
-            ReactionMark.incident_id.in_(window_ids),
-            ReactionMark.active.is_(True),
-            ReactionMark.mark.in_(MILESTONE_MARKS),
-        )
-    )
+    marks = session.execute(counting_milestone_marks(ReactionMark.incident_id.in_(window_ids)))
     for incident_id, mark, message_ts, event_ts in marks:
         claims.setdefault(incident_id, []).append(reaction_claim(mark, message_ts, event_ts))
     tags: dict[int, list[str]] = {}

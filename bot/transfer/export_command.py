@@ -7,11 +7,11 @@ import json
 import sys
 
 from bot.config import Settings
-from bot.domain import incidents
-from bot.postmortem import builder as postmortem_builder
 from bot.domain.times import utcnow
+from bot.postmortem import builder
 from bot.postmortem.render import incident_as_json, render_postmortem
 from storage.db import Database
+from storage.incident_store import reading
 from storage.migrate import upgrade
 
 
@@ -23,12 +23,12 @@ def export(args: list[str], settings: Settings) -> int:
     options = parser.parse_args(args)
     database = Database(settings.database_url)
     upgrade(database.engine)  # a fresh or older database reads the same as a current one
-    with database.session() as session:
-        incident = incidents.find_incident(session, options.incident)
+    with reading(database) as store:
+        incident = store.find(options.incident)
         if incident is None:
             print(f"no incident matches {options.incident!r} (give its id, channel id or channel name)", file=sys.stderr)
             return 1
-        data = postmortem_builder.build(session, incident, settings.timezone, utcnow())
+        data = builder.build(store, incident, settings.timezone, utcnow())
     if options.format == "json":
         sys.stdout.write(json.dumps(incident_as_json(data), ensure_ascii=False, indent=2) + "\n")
     else:

@@ -22,14 +22,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.config import Settings
-from bot.domain import incidents, times
-from bot.postmortem import builder as postmortem_builder
-from bot.domain.command_parser import SEVERITIES
-from bot.transfer.incident_import import ImportRefused, check_started, import_history, read_history
-from bot.transfer.slack_export import ExportError, open_export
+from bot.domain import times
+from bot.domain.records import SEVERITIES
+from bot.postmortem import builder
 from bot.postmortem.render import render_postmortem
 from bot.services import Services
+from bot.transfer.incident_import import ImportRefused, check_started, import_history, read_history
+from bot.transfer.slack_export import ExportError, open_export
 from storage.db import Database
+from storage.incident_store import reading
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -111,10 +112,11 @@ def _import(args: list[str], settings: Settings) -> int:
     except OperationalError as error:
         reason = str(error.orig or error).strip().splitlines()[0]
         raise BadInput(f"cannot use the database {_redacted(settings.database_url)}: {reason}") from None
+    services = Services(dataclasses.replace(settings, postmortem_language=options.language), database)
     try:
-        with database.session() as session:
+        with services.gate.batch() as batch:
             imported = import_history(
-                session, history, title=title, severity=options.severity, reactions=settings.reactions,
+                batch, history, title=title, severity=options.severity, reactions=settings.reactions,
                 now=now, tz=tz, started_at=started,
             )
     except ImportRefused as error:
@@ -123,9 +125,9 @@ def _import(args: list[str], settings: Settings) -> int:
         # Another import of the same channel committed between our check and our insert.
         raise BadInput(f"#{channel.name} ({channel.id}) was imported by another run just now; nothing imported") from None
 
-    with database.session() as session:
-        incident = incidents.get_incident(session, imported.incident_id)
-        document = render_postmortem(postmortem_builder.build(session, incident, tz, times.utcnow()), options.language)
+    with reading(database) as store:
+        incident = store.incident(imported.incident_id)
+        document = render_postmortem(builder.build(store, incident, tz, times.utcnow()), options.language)
     if out is not None:
         out.write_text(document, encoding="utf-8")
     elif not options.post:
@@ -137,25 +139,24 @@ def _import(args: list[str], settings: Settings) -> int:
         file=sys.stderr,
     )
     if options.post:
-        return _post(imported.incident_id, options.post_channel or channel.id, options.language, settings, database)
+        return _post(imported.incident_id, options.post_channel or channel.id, services)
     return 0
 
 
-def _post(incident_id: int, channel: str, language: str, settings: Settings, database: Database) -> int:
+def _post(incident_id: int, channel: str, services: Services) -> int:
     """The live bot's delivery (summary + Markdown file), into a channel the bot joins first if it can."""
     from slack_sdk.errors import SlackApiError
 
     from bot.postmortem.delivery import deliver_postmortem
     from bot.slack.client import make_client
 
-    client = make_client(settings)
+    client = make_client(services.settings)
     try:
         # Files can only be shared where the bot is a member; a public channel it can join itself.
         client.conversations_join(channel=channel)
     except SlackApiError as error:
         # A private channel cannot be joined (the bot may already be in it); delivery says if not.
         log.debug("conversations.join %s: %s", channel, error.response.get("error"))
-    services = Services(dataclasses.replace(settings, postmortem_language=language), database)
     # The delivery logs a refusal for operators of the live bot; here the one line below says it.
     _quiet("bot.postmortem.delivery", logging.CRITICAL)
     error = deliver_postmortem(incident_id, client, services, channel=channel)

@@ -1,16 +1,17 @@
 """A past incident from a Slack export, recorded as the live bot would have recorded it.
 
-The channel's history is replayed through the same domain functions the live
-events call: each message through the rule for `message` events
-(`slack_objects.SPOKEN`, `message_from_slack`, `timeline.record_message`), each
-reaction, person by person, through `timeline.apply_reaction`. So the timeline,
+The channel's history is replayed through the gate (bot/gate.py) as the live events
+would be: each message through the rule for `message` events (`objects.SPOKEN`,
+`message_from_slack`), each reaction, person by person, as a React request under the
+same rules as a live reaction (a mark on a bot's post or out of milestone order is
+refused, and counted). So the timeline,
 the marks, the milestones and TTD/TTM/TTR come out exactly as if the bot had
 been in the channel. An export does not say when a reaction was added; it is
 taken as the marked message's own time (as the live path does for a reaction
 event without an event_ts).
 
-Everything happens in the caller's session, so a refusal anywhere leaves the
-database as it was.
+Everything happens in one batch (one unit of work), so a refusal of the import
+itself leaves the database as it was.
 """
 
 from __future__ import annotations
@@ -19,17 +20,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
-
-from bot.domain import incidents, timeline, times
-from bot.postmortem import builder as postmortem_builder
+from bot.domain import times
+from bot.domain.changes import IncidentError
+from bot.domain.lifecycle import IMPORT_SOURCE  # noqa: F401 - the milestone source an import's closing leaves
 from bot.domain.marks import base_emoji
-from bot.transfer.slack_export import ExportChannel, ExportedMessage, SlackExport
+from bot.domain.requests import CloseImported, Declare, React, RecordMessage, Request, Via
+from bot.domain.timeline import WRITTEN_BY_A_BOT, WRITTEN_BY_A_PERSON
+from bot.gate import Batch
 from bot.slack.objects import SPOKEN, is_user_id, message_from_slack, user_name
-from storage.models import Incident, MilestoneClaim
+from bot.transfer.slack_export import ExportChannel, ExportedMessage, SlackExport
 
-# The source of a resolved milestone nobody marked: the import closes the incident at its last message.
-IMPORT_SOURCE = "import"
 # Slack's own user writes reminders and the like; exports do not list it in users.json.
 SLACKBOT = {"USLACKBOT": "Slackbot"}
 
@@ -63,6 +63,7 @@ class Imported:
     messages: int  # timeline entries recorded
     marks: int  # reactions that marked a message (one per person and emoji)
     closed_by_import: bool  # nobody marked it resolved: resolved at the last message
+    refused_marks: int = 0  # reactions the live bot would have refused too (on a bot's post, out of order)
 
 
 def read_history(
@@ -111,7 +112,7 @@ def read_history(
 
 
 def import_history(
-    session: Session,
+    batch: Batch,
     history: ChannelHistory,
     *,
     title: str,
@@ -121,59 +122,55 @@ def import_history(
     tz: ZoneInfo,
     started_at: datetime | None = None,
 ) -> Imported:
-    """Record the incident: declared at the first message, then every message and reaction in order."""
+    """Record the incident through the gate (bot/gate.py), in the batch's one unit of work:
+    declared at the first message, then every message and reaction in order, by the same rules
+    as live events (a reaction the live bot would refuse is refused here too, and counted)."""
     channel = history.channel
-    existing = incidents.incident_for_channel(session, channel.id)
+    existing = batch.store.incident_in(channel.id)
     if existing is not None:
         how = "was already imported as" if existing.imported_from else "is already"
         raise ImportRefused(f"#{channel.name} ({channel.id}) {how} incident #{existing.id}; nothing imported")
     check_started(history, started_at, tz)
+    declare = Declare(
+        title=title, severity=severity, private=channel.is_private, started_at=started_at,
+        channel_id=channel.id, channel_name=channel.name, imported_from=history.source,
+    )
     try:
-        change = incidents.declare(
-            session,
-            title=title,
-            severity=severity,
-            declared_by=history.declared_by,
-            now=history.declared_at,
-            started_at=started_at,
-            is_private=channel.is_private,
-        )
-    except incidents.IncidentError as error:
+        change = batch.submit(Request(declare, actor=history.declared_by, via=Via.IMPORT, at=history.declared_at))
+    except IncidentError as error:
         raise ImportRefused(str(error)) from None
-    incident = incidents.get_incident(session, change.incident_id)
-    incident.channel_id = channel.id
-    incident.channel_name = channel.name
-    incident.imported_from = history.source
-    session.flush()
+    incident_id = change.incident_id
 
-    recorded = marked = 0
+    def submit(intent, actor: str | None, at: datetime) -> bool:
+        try:
+            batch.submit(Request(intent, actor=actor, via=Via.IMPORT, incident_id=incident_id, at=at))
+            return True
+        except IncidentError:
+            return False
+
+    recorded = marked = refused = 0
     for message in history.messages:
         raw = message.raw
         spoken = message_from_slack(raw, channel.id) if raw.get("subtype") in SPOKEN else None
-        if spoken is not None and timeline.record_message(session, spoken, now):
+        if spoken is not None and batch.store.message(channel.id, spoken.ts) is None:
+            submit(RecordMessage(spoken), spoken.user_id, now)
             recorded += 1
         at = times.from_slack_ts(raw["ts"])
+        written_by = WRITTEN_BY_A_PERSON if spoken is not None else WRITTEN_BY_A_BOT
         for emoji, user in _marking_reactions(raw, reactions):
-            timeline.apply_reaction(
-                session,
-                channel_id=channel.id,
-                message_ts=raw["ts"],
-                reaction=emoji,
-                user_id=user,
-                added=True,
-                event_ts=raw["ts"],
-                reactions=reactions,
-                now=at,
-            )
-            marked += 1
+            if submit(React(raw["ts"], emoji, True, raw["ts"], written_by), user, at):
+                marked += 1
+            else:
+                refused += 1
 
-    closed = incident.status != "resolved"
+    incident = batch.store.incident(incident_id)
+    closed = incident.is_open
     if closed:
-        _close_at(session, incident, history.last_at)
-    known = postmortem_builder.known_names(session, set(history.names))
+        submit(CloseImported(history.last_at), None, history.last_at)
+    known = batch.store.known_names(set(history.names))
     # Names Slack told the live bot are newer than an export's: only fill in the missing ones.
-    postmortem_builder.remember_names(session, {u: n for u, n in history.names.items() if u not in known}, now)
-    return Imported(incident.id, recorded, marked, closed)
+    batch.store.remember_names({u: n for u, n in history.names.items() if u not in known}, now)
+    return Imported(incident_id, recorded, marked, closed, refused)
 
 
 def check_started(history: ChannelHistory, started_at: datetime | None, tz: ZoneInfo) -> None:
@@ -183,17 +180,6 @@ def check_started(history: ChannelHistory, started_at: datetime | None, tz: Zone
             f"--started must be at or before the first message of #{history.channel.name} "
             f"({times.show(history.declared_at, tz)})"
         )
-
-
-def _close_at(session: Session, incident: Incident, at: datetime) -> None:
-    """A past incident is over: resolved at its last message, and the postmortem says nobody marked it."""
-    previous, incident.status = incident.status, "resolved"
-    session.add(
-        MilestoneClaim(
-            incident_id=incident.id, milestone="resolved", at=at, source=IMPORT_SOURCE, set_by=None, recorded_at=at
-        )
-    )
-    incidents.record(session, incident, "status", None, "", at, {"from": previous, "to": "resolved"})
 
 
 def _marking_reactions(raw: dict, reactions: dict[str, str]) -> list[tuple[str, str]]:

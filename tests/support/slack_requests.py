@@ -194,7 +194,11 @@ class SlackRequests:
             event["inviter"] = inviter
         return event
 
-    def reaction_added(self, user: str, channel: str, ts: str, reaction: str, event_ts: str | None = None) -> dict:
+    def reaction_added(self, user: str, channel: str, ts: str, reaction: str, event_ts: str | None = None,
+                       join: bool = True) -> dict:
+        """A reaction by someone in the channel (`join=False`: by someone who never joined it)."""
+        if join and channel in self.standin.channel_ids():
+            self.standin.add_member(channel, user)
         message = self.standin.add_reaction(channel, ts, reaction, user)
         return self._reaction("reaction_added", user, channel, ts, reaction, event_ts, message)
 

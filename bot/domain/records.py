@@ -1,0 +1,164 @@
+"""The incident as the domain sees it: plain values, read from storage and handed back to it.
+
+Nothing here knows SQLAlchemy or Slack. Storage (storage/incident_store.py) builds these
+from its rows and writes back what a rule changed; the rules (bot/domain/*.py) read and
+change them inside one unit of work that the gate (bot/gate.py) opens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+
+# Every milestone an incident can record, in the order a reader meets them.
+MILESTONES = ("started", "detected", "identified", "mitigated", "resolved")
+
+# Marks a responder can put on a message with an emoji reaction.
+MARKS = (
+    "key_event",
+    "detected",
+    "identified",  # cause identified
+    "mitigated",
+    "resolved",
+    "action_item",
+    "went_well",
+    "went_wrong",
+    "lucky",
+)
+
+SEVERITIES = ("P1", "P2", "P3", "P4")
+STATUSES = ("investigating", "identified", "monitoring", "resolved")
+ACTION_CLASSES = ("prevent", "process", "mitigate")
+
+
+@dataclass
+class IncidentRecord:
+    """One incident's own fields. A rule may change them; storage saves what changed."""
+
+    id: int
+    title: str
+    severity: str
+    status: str
+    declared_by: str
+    declared_at: datetime
+    is_private: bool = False
+    team_id: str | None = None
+    origin_channel_id: str | None = None
+    channel_id: str | None = None
+    channel_name: str | None = None
+    header_ts: str | None = None
+    commander_id: str | None = None
+    description: str | None = None
+    impact: str | None = None
+    setup_error: str | None = None
+    reopened_at: datetime | None = None
+    postmortem_posted_at: datetime | None = None
+    deadline_at: datetime | None = None
+    deadline_what: str | None = None
+    nudge_snoozed_until: datetime | None = None
+    last_nudged_at: datetime | None = None
+    postmortem_done_at: datetime | None = None
+    imported_from: str | None = None
+    postmortem_canvas_id: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "resolved"
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Somebody said when a milestone happened."""
+
+    milestone: str
+    at: datetime  # the moment the milestone names
+    recorded_at: datetime  # when somebody said so; later claims win
+    source: str  # "command" | "reaction" | "status" | "import" | "alert"
+
+
+@dataclass(frozen=True)
+class MilestoneTime:
+    name: str  # one of MILESTONES
+    at: datetime | None
+    # Where the time came from: "command", "reaction", "status", "import", "declaration"
+    # (started/detected default to the declaration when nobody set them), or None when the
+    # milestone is not recorded.
+    source: str | None = None
+
+    @property
+    def defaulted(self) -> bool:
+        return self.source == "declaration"
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """The parts of a person's Slack message the timeline keeps."""
+
+    channel_id: str
+    ts: str
+    user_id: str | None
+    text: str
+    thread_ts: str | None = None
+    files: tuple[str, ...] = ()
+    edited_ts: str | None = None
+
+
+@dataclass
+class MessageEntry:
+    """A message already on the timeline (or its tombstone, once deleted)."""
+
+    id: int
+    incident_id: int
+    channel_id: str
+    ts: str
+    author_id: str | None
+    text: str
+    files: list[str] | None
+    edited_ts: str | None
+    deleted: bool
+
+
+@dataclass
+class MarkRecord:
+    """One person's reaction on one message with one emoji: the newest add or remove stands."""
+
+    incident_id: int
+    channel_id: str
+    message_ts: str
+    emoji: str
+    user_id: str
+    mark: str
+    active: bool
+    event_ts: str
+    marked_at: datetime
+
+
+@dataclass
+class ActionItemRecord:
+    id: int
+    incident_id: int
+    text: str
+    owner_id: str | None
+    due_date: date | None
+    klass: str | None
+    status: str = "open"
+    created_by: str | None = None
+    created_at: datetime | None = None
+    done_at: datetime | None = None
+    done_by: str | None = None
+    last_reminded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """A bot-recorded timeline entry (a command, a button, a status change…)."""
+
+    kind: str
+    actor: str | None
+    text: str
+    at: datetime
+    data: dict | None = field(default=None, hash=False)

@@ -1,0 +1,235 @@
+"""Every change anyone can ask of an incident, as one plain value each.
+
+Whatever the way in (a command, a reaction, a button, a form, a deleted message,
+an import, an alert, the reminder clock), the Slack layer turns its input into a
+Request: who asks (`actor`), by which way (`via`), of which incident, and what
+(`intent`). The gate (bot/gate.py) applies the same rules to every Request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from bot.domain.records import SlackMessage
+
+
+class Via(str, Enum):
+    """The way a request came in. People's ways are checked for membership; the others are the bot's own."""
+
+    COMMAND = "command"
+    REACTION = "reaction"
+    BUTTON = "button"
+    FORM = "form"
+    MESSAGE = "message"  # a message edited or deleted in the incident channel
+    IMPORT = "import"
+    ALERT = "alert"
+    CLOCK = "clock"
+
+    @property
+    def by_a_person(self) -> bool:
+        return self in (Via.COMMAND, Via.REACTION, Via.BUTTON, Via.FORM, Via.MESSAGE)
+
+
+# --- declaring ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Declare:
+    title: str  # empty from a command: open the declaration form
+    severity: str | None = None  # None: the default (P3)
+    private: bool = False  # a private channel, never announced with its title
+    description: str | None = None
+    impact: str | None = None
+    started_text: str | None = None  # typed impact start (the form), read in the incident time zone
+    started_at: datetime | None = None  # an impact start already known (an import)
+    origin_channel: str | None = None  # where it was declared, to answer there if setup fails
+    team_id: str | None = None
+    confirm: bool = False  # a start far back in time was confirmed
+    # An import declares an incident that already has its channel.
+    channel_id: str | None = None
+    channel_name: str | None = None
+    imported_from: str | None = None
+
+
+@dataclass(frozen=True)
+class RetrySetup:
+    incident_ref: str | None  # None: the asker's latest incident whose setup failed
+
+
+# --- the lifecycle -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangeStatus:
+    status: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class PostUpdate:
+    text: str
+
+
+@dataclass(frozen=True)
+class ChangeSeverity:
+    severity: str
+
+
+@dataclass(frozen=True)
+class SetLead:
+    user_id: str
+    only_if_unled: bool = False  # "I'll lead": refused when someone else already leads
+
+
+@dataclass(frozen=True)
+class SetRole:
+    role: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class AddNote:
+    text: str
+
+
+@dataclass(frozen=True)
+class SetMilestone:
+    milestone: str  # started | detected | identified | mitigated | resolved
+    time_text: str | None  # None: now
+    confirm: bool = False  # a time far before the declaration was confirmed
+
+
+@dataclass(frozen=True)
+class AddActionItem:
+    text: str
+    owner_id: str | None
+    due_text: str | None
+    klass: str | None
+
+
+@dataclass(frozen=True)
+class CompleteActionItem:
+    item_id: int
+
+
+@dataclass(frozen=True)
+class PushActionItem:
+    item_id: int
+    expected_due: str  # the due date the button was made for: a second press pushes nothing
+
+
+@dataclass(frozen=True)
+class SetDeadline:
+    time_text: str
+    what: str = ""
+
+
+@dataclass(frozen=True)
+class ClearDeadline:
+    pass
+
+
+@dataclass(frozen=True)
+class Decide:
+    decision: str  # continue | rollback | stop
+    deadline_iso: str  # the deadline the prompt was made for
+
+
+@dataclass(frozen=True)
+class SnoozeNudges:
+    pass
+
+
+@dataclass(frozen=True)
+class Tag:
+    tags: tuple[str, ...]  # normalised, at least one
+
+
+@dataclass(frozen=True)
+class Untag:
+    tags: tuple[str, ...]  # normalised, at least one
+
+
+@dataclass(frozen=True)
+class MarkPostmortemDone:
+    pass
+
+
+@dataclass(frozen=True)
+class RepostPostmortem:
+    pass
+
+
+# --- the channel's messages --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class React:
+    """A reaction added to or removed from a message in the incident channel."""
+
+    message_ts: str
+    reaction: str  # the emoji name, skin tone and all
+    added: bool
+    event_ts: str
+    # Who wrote the marked message, when the Slack layer had to ask Slack: "person", "bot",
+    # or None when it is already on the record or Slack would not say.
+    written_by: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordMessage:
+    """A person's message (the import; live messages take the batched path, bot/ingest)."""
+
+    message: SlackMessage
+
+
+@dataclass(frozen=True)
+class EditMessage:
+    message: SlackMessage
+
+
+@dataclass(frozen=True)
+class DeleteMessage:
+    ts: str
+
+
+@dataclass(frozen=True)
+class CloseImported:
+    """An imported incident nobody marked resolved is over: resolved at its last person's message."""
+
+    at: datetime
+
+
+# --- the reminder clock ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReminderSent:
+    """The clock sends a reminder: claimed once, and the incident remembers it."""
+
+    kind: str  # nudge | lead | deadline_warning | deadline | review | action
+    claim_key: str
+    at: datetime
+    item_id: int | None = None
+
+
+Intent = (
+    Declare | RetrySetup | ChangeStatus | PostUpdate | ChangeSeverity | SetLead | SetRole | AddNote | SetMilestone
+    | AddActionItem | CompleteActionItem | PushActionItem | SetDeadline | ClearDeadline | Decide | SnoozeNudges
+    | Tag | Untag | MarkPostmortemDone | RepostPostmortem | React | RecordMessage | EditMessage | DeleteMessage
+    | CloseImported | ReminderSent
+)
+
+
+@dataclass(frozen=True)
+class Request:
+    """Who asks what of which incident, and by which way."""
+
+    intent: Intent
+    actor: str | None
+    via: Via
+    incident_id: int | None = None  # a button, a form, the clock
+    channel_id: str | None = None  # a command, a reaction or a message in the incident's channel
+    at: datetime | None = None  # when it happened, for an import's replay; None: now

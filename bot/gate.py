@@ -1,0 +1,218 @@
+"""The one gate: every change to an incident, whatever way it comes in, goes through `Gate.submit`.
+
+A command, a reaction, a button, a form, an edited or deleted message, an import, an alert and
+the reminder clock each turn their input into a Request (bot/domain/requests.py). The gate then
+applies the same rules, in the same order, to every one of them:
+
+1. the way in may ask for this (`access.WAYS_IN`): a reaction can mark, not resolve by button;
+2. the incident exists, and the asker may change it (`access.check_may_change`: members only);
+3. in one unit of work, with the incident locked: the rule for the request (bot/domain/*.py)
+   decides and records, then the incident follows its milestones (`lifecycle.sync_resolution`);
+4. when a milestone moved after the postmortem draft was posted, the draft is posted again,
+   so the channel never holds a postmortem that disagrees with the record.
+
+It returns the Change for the Slack layer to render, or raises IncidentError saying why not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from bot.domain import access, action_items, deadlines, lifecycle, tags, timeline
+from bot.domain.changes import Change, Context, IncidentError
+from bot.domain.records import IncidentRecord
+from bot.domain.requests import (
+    AddActionItem,
+    AddNote,
+    ChangeSeverity,
+    ChangeStatus,
+    ClearDeadline,
+    CloseImported,
+    CompleteActionItem,
+    Decide,
+    Declare,
+    DeleteMessage,
+    EditMessage,
+    MarkPostmortemDone,
+    PostUpdate,
+    PushActionItem,
+    React,
+    RecordMessage,
+    ReminderSent,
+    RepostPostmortem,
+    Request,
+    RetrySetup,
+    SetDeadline,
+    SetLead,
+    SetMilestone,
+    SetRole,
+    SnoozeNudges,
+    Tag,
+    Untag,
+    Via,
+)
+from bot.domain.times import utcnow
+from bot.reminders import rhythm
+from storage.db import Database
+from storage.incident_store import SqlIncidentStore, changing, reading
+
+NOT_AN_INCIDENT_CHANNEL = (
+    "This is not an incident channel. Run this in the incident's channel "
+    "(`/incident list` shows the open ones), or declare one with `/incident start <title>`."
+)
+
+# The rule for each request, by what it asks.
+RULES: dict[type, Callable] = {
+    ChangeStatus: lifecycle.change_status,
+    PostUpdate: lifecycle.post_update,
+    ChangeSeverity: lifecycle.change_severity,
+    SetLead: lifecycle.set_lead,
+    SetRole: lifecycle.set_role,
+    AddNote: lifecycle.add_note,
+    SetMilestone: lifecycle.set_milestone,
+    SnoozeNudges: lifecycle.snooze_nudges,
+    MarkPostmortemDone: lifecycle.mark_postmortem_done,
+    RepostPostmortem: lifecycle.repost_postmortem,
+    CloseImported: lifecycle.close_imported,
+    AddActionItem: action_items.add_action,
+    CompleteActionItem: action_items.complete,
+    PushActionItem: action_items.push_a_week,
+    SetDeadline: deadlines.set_deadline,
+    ClearDeadline: deadlines.clear_deadline,
+    Decide: deadlines.decide,
+    Tag: tags.add_tags,
+    Untag: tags.remove_tags,
+    React: timeline.react,
+    RecordMessage: timeline.record_message,
+    EditMessage: timeline.edit_message,
+    DeleteMessage: timeline.delete_message,
+    ReminderSent: rhythm.reminder_sent,
+}
+
+
+class NotAnIncident(IncidentError):
+    """The request names no incident (a channel that is not an incident's, a stale button)."""
+
+
+class Gate:
+    """Applies Requests to incidents. `is_member(channel, user)` asks Slack who is in a channel."""
+
+    def __init__(self, db: Database, context: Callable[[Request, datetime], Context], is_member: Callable[[str, str], bool]):
+        self._db = db
+        self._context = context
+        self._is_member = is_member
+
+    def submit(self, request: Request) -> Change | None:
+        """Carry out one request in its own unit of work; raises IncidentError (with the reason) when refused."""
+        access.check_way_in(request)
+        if isinstance(request.intent, Declare):
+            with changing(self._db) as store:
+                return lifecycle.declare(store, request.intent, self._context(request, utcnow()))
+        incident, item = self._find(request)
+        # Asked before the incident is locked, so no lock is held while Slack answers.
+        access.check_may_change(request, incident, self._is_member, item)
+        with changing(self._db) as store:
+            return apply(store, request, self._context(request, utcnow()), incident.id)
+
+    @contextmanager
+    def batch(self) -> Iterator["Batch"]:
+        """Several requests in one unit of work, all or nothing (an import). Only the bot's own ways in."""
+        with changing(self._db) as store:
+            yield Batch(store, self._context)
+
+    def _find(self, request: Request) -> tuple[IncidentRecord, object]:
+        """The incident a request is about (and the action item, for an item's buttons)."""
+        intent = request.intent
+        with reading(self._db) as store:
+            item = None
+            if isinstance(intent, (CompleteActionItem, PushActionItem)):
+                item = action_items.action_item(store, intent.item_id)
+                incident = store.incident(item.incident_id)
+            elif isinstance(intent, RetrySetup):
+                incident = _retry_target(store, intent, request.actor)
+            elif request.incident_id is not None:
+                incident = store.incident(request.incident_id)
+            elif request.channel_id is not None:
+                incident = store.incident_in(request.channel_id)
+            else:
+                incident = None
+            if incident is None:
+                raise NotAnIncident(_not_found(request))
+            return incident, item
+
+
+class Batch:
+    """Requests applied one after another in the batch's unit of work; `store` reads within it."""
+
+    def __init__(self, store: SqlIncidentStore, context: Callable[[Request, datetime], Context]):
+        self.store = store
+        self._context = context
+
+    def submit(self, request: Request) -> Change | None:
+        if request.via.by_a_person:
+            raise ValueError("a batch carries the bot's own requests only; people's go through Gate.submit")
+        access.check_way_in(request)
+        context = self._context(request, utcnow())
+        # A refused request leaves no trace, and the batch goes on (a savepoint each).
+        with self.store.session.begin_nested():
+            if isinstance(request.intent, Declare):
+                return lifecycle.declare(self.store, request.intent, context)
+            return apply(self.store, request, context, request.incident_id)
+
+
+def apply(store: SqlIncidentStore, request: Request, ctx: Context, incident_id: int) -> Change | None:
+    """The rule for the request, then what follows from it for every request alike."""
+    incident = store.incident(incident_id, for_update=True)
+    if incident is None:
+        raise NotAnIncident(_not_found(request))
+    access.check_still_open(request, incident)
+    intent = request.intent
+    if isinstance(intent, RetrySetup):
+        return lifecycle.retry_setup(incident, intent, ctx)
+    if isinstance(intent, RepostPostmortem):
+        return lifecycle.repost_postmortem(incident, ctx)
+    before = lifecycle.milestones(store, incident)
+    change = RULES[type(intent)](store, incident, intent, ctx)
+    follow_milestones(store, incident, ctx, before, change)
+    store.save(incident)
+    return change
+
+
+def follow_milestones(store, incident: IncidentRecord, ctx: Context, before: dict, change: Change | None) -> Change | None:
+    """Whatever moved a milestone, the incident's status and its posted draft follow."""
+    resolution = lifecycle.sync_resolution(store, incident, ctx)
+    if change is not None and resolution is not None:
+        change.extra.append(resolution)
+    after = lifecycle.milestones(store, incident)
+    moved = after != before
+    if change is None and (resolution is not None or moved):
+        change = resolution or Change(incident.id, "milestones", ctx.actor, "", post_in_channel=False)
+    if moved and change is not None:
+        change.refresh_header = True
+        posted = incident.postmortem_posted_at is not None
+        if posted and not incident.is_open and not any(c.post_postmortem for c in change.all()):
+            # The record changed under a draft people may be reading: post the draft again.
+            change.post_postmortem = True
+    return change
+
+
+def _retry_target(store: SqlIncidentStore, intent: RetrySetup, actor: str | None) -> IncidentRecord:
+    if intent.incident_ref is None:
+        incident = store.latest_failed_setup(actor or "")
+        if incident is None:
+            raise IncidentError("None of your incidents is waiting for its channel. Give a number: `/incident retry 42`.")
+        return incident
+    incident = store.incident(int(intent.incident_ref))
+    if incident is None:
+        raise IncidentError(f"There is no incident #{intent.incident_ref}.")
+    return incident
+
+
+def _not_found(request: Request) -> str:
+    if request.via is Via.COMMAND:
+        return NOT_AN_INCIDENT_CHANNEL
+    if request.via is Via.FORM:
+        return "This form belongs to an incident I cannot find."
+    return "This button belongs to an incident I cannot find."
