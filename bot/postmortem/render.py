@@ -162,6 +162,7 @@ def incident_as_json(data: PostmortemData) -> dict:
             "marks": list(entry.marks),
             "in_thread": entry.in_thread,
             "files": list(entry.files),
+            "outcome": entry.outcome,
         }
 
     durations = data.durations
