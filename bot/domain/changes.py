@@ -7,17 +7,20 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain.requests import Via
+from bot.i18n import Message
 
 
 class IncidentError(Exception):
     """A request that cannot be carried out; the message is for the person who asked.
 
-    `field` names the part of the request at fault (e.g. "started"), so a form can show the
-    message beside the input it is about.
+    `message` is a text to translate where it is shown (bot.i18n.Message, or a plain text
+    marked with N_); `field` names the part of the request at fault (e.g. "started"), so a form
+    can show the message beside the input it is about.
     """
 
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
+    def __init__(self, message: "str | Message", field: str | None = None):
+        super().__init__(str(message))
+        self.message = message
         self.field = field
 
 
