@@ -116,13 +116,13 @@ class Translator:
 
     # --- texts ----------------------------------------------------------------------------
 
-    def _(self, text: str | Message, **params) -> str:
+    def _(self, message: str | Message, /, **params) -> str:
         """The text in this language, its `{fields}` filled (words translated, times formatted)."""
-        if isinstance(text, Message):
-            text, params = text.text, {**text.params, **params}
-        return self._fill(self._catalog.gettext(text), params)
+        if isinstance(message, Message):
+            message, params = message.text, {**message.params, **params}
+        return self._fill(self._catalog.gettext(message), params)
 
-    def ngettext(self, singular: str, plural: str, n: int, **params) -> str:
+    def ngettext(self, singular: str, plural: str, n: int, /, **params) -> str:
         return self._fill(self._catalog.ngettext(singular, plural, n), {"n": self.number(n), **params})
 
     def word(self, kind: str, key: str | None) -> str:
