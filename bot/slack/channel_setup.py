@@ -135,7 +135,8 @@ def _record_failure(incident_id: int, failure: str, services: Services) -> None:
 def _tell_declarer(incident, text: str, client: WebClient, respond) -> None:
     """Through the command's response_url when there is one, else a direct message."""
     try:
-        if respond is not None:
+        # A form's submission has a `respond` but no response_url to answer through.
+        if respond is not None and getattr(respond, "response_url", None):
             respond(text=text, response_type="ephemeral", replace_original=False)
         else:
             client.chat_postMessage(channel=incident.declared_by, text=text)
