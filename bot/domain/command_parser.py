@@ -349,8 +349,9 @@ def _mention(text: str, word: str) -> str:
 
 
 def _quote(text: str) -> str:
-    """Echo user input in a reply without letting it break out of inline code."""
-    return text.replace("`", "'")[:40]
+    """Echo user input in a reply without letting it break out of inline code, nor leaving half of
+    a `<!channel>` that the cut could join to a later `>`: `<` and `>` are echoed escaped, as Slack's."""
+    return text.replace("`", "'")[:40].replace("<", "&lt;").replace(">", "&gt;")
 
 
 _PARSERS = {

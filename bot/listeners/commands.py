@@ -13,6 +13,7 @@ from bot.domain import action_items
 from bot.domain.incidents import Change, IncidentError
 from bot.domain.times import utcnow
 from bot.slack.after_ack import OpenStartForm, run_after_ack
+from bot.slack.formatting import safe
 from bot.slack.membership import MembershipUnknown, is_member
 from bot.services import Services
 from bot.stats.delivery import ShowStats
@@ -34,7 +35,7 @@ class Outcome:
 def handle_incident_command(ack, command: dict, context, client, services: Services) -> None:
     outcome = answer(command, services, client)
     context["after_ack"] = outcome.after_ack
-    ack(response_type="ephemeral", text=outcome.text)
+    ack(response_type="ephemeral", text=safe(outcome.text))  # replies echo what was typed: defuse it
 
 
 def answer(command: dict, services: Services, client=None) -> Outcome:

@@ -75,6 +75,7 @@ def parse_range(text: str | None) -> StatsRange:
     match = _RANGE.match(text)
     if match is None:
         shown = "".join(char if char.isprintable() else "?" for char in text).replace("`", "'")[:40]
+        shown = shown.replace("<", "&lt;").replace(">", "&gt;")  # no half `<!channel>` left by the cut
         raise RangeError(f"`{shown}` is not a range I can read. {RANGE_HELP}")
     amount, unit = int(match[1]), match[2][0]
     if amount < 1:
