@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from bot.config import Settings
 from bot.domain import incidents
 from bot.postmortem import builder as postmortem_builder
 from bot.domain.times import utcnow
-from bot.postmortem.render import incident_as_json, render_postmortem
+from bot.postmortem.render import incident_json_text, render_postmortem
 from storage.db import Database
 from storage.migrate import upgrade
 
@@ -30,7 +29,7 @@ def export(args: list[str], settings: Settings) -> int:
             return 1
         data = postmortem_builder.build(session, incident, settings.timezone, utcnow())
     if options.format == "json":
-        sys.stdout.write(json.dumps(incident_as_json(data), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(incident_json_text(data) + "\n")
     else:
         sys.stdout.write(render_postmortem(data, options.language))
     return 0
