@@ -169,3 +169,40 @@ def test_dashes_in_a_title_are_not_flags(bot, standin, title):
     incident = bot.declare(title, severity="P1")
     assert (incident.title, incident.is_private) == (title, False)
     assert standin.channel(incident.channel_id)["is_private"] is False
+
+
+# --- channel names in any script, and workspaces that take only ASCII ------------------------------------
+
+
+@pytest.mark.parametrize("title, slug", [
+    ("결제 API 502 오류", "결제-api-502-오류"),
+    ("Ошибка API 500", "ошибка-api-500"),
+    ("Σφάλμα πληρωμών", "σφάλμα-πληρωμών"),
+    ("Café crème down", "café-crème-down"),
+])
+def test_a_title_in_any_script_names_the_channel_as_slack_takes_it(bot, standin, title, slug):
+    incident = bot.declare(title)
+    today = incident.declared_at.strftime("%Y%m%d")
+    assert incident.channel_name == f"inc-{today}-{slug}"
+    assert standin.channel(incident.channel_id)["name"] == incident.channel_name
+
+
+def test_a_workspace_refusing_non_ascii_names_gets_the_ascii_slug_before_the_id_alone(bot, standin):
+    standin.ascii_channel_names_only = True
+    try:
+        first = len(standin.calls("conversations.create"))
+        hangul = bot.declare("결제 게이트웨이 API 504 오류")
+        accented = bot.declare("Crème brûlée pipeline")
+        nothing_ascii = bot.declare("결제 게이트웨이 장애")
+    finally:
+        standin.ascii_channel_names_only = False
+    today = hangul.declared_at.strftime("%Y%m%d")
+    assert hangul.channel_name == f"inc-{today}-api-504"
+    assert accented.channel_name == f"inc-{today}-creme-brulee-pipeline"
+    assert nothing_ascii.channel_name == f"inc-{today}-{nothing_ascii.id}"
+    tried = [(c.args["name"], c.response.get("error")) for c in standin.calls("conversations.create")[first:]]
+    assert tried == [
+        (f"inc-{today}-결제-게이트웨이-api-504-오류", "invalid_name_specials"), (f"inc-{today}-api-504", None),
+        (f"inc-{today}-crème-brûlée-pipeline", "invalid_name_specials"), (f"inc-{today}-creme-brulee-pipeline", None),
+        (f"inc-{today}-결제-게이트웨이-장애", "invalid_name_specials"), (f"inc-{today}-{nothing_ascii.id}", None),
+    ]
