@@ -25,10 +25,10 @@ from bot.domain import incidents, timeline, times
 from bot.postmortem import builder as postmortem_builder
 from bot.domain.marks import base_emoji
 from bot.transfer.slack_export import ExportChannel, ExportedMessage, SlackExport
-from bot.slack.objects import SPOKEN, is_user_id, message_from_slack, user_name
+from bot.slack.objects import SPOKEN, author, is_user_id, message_from_slack, user_name
 from storage.models import Incident, MilestoneClaim
 
-# The source of a resolved milestone nobody marked: the import closes the incident at its last message.
+# The source of a resolved milestone nobody marked: the import closes the incident at the last message a person wrote.
 IMPORT_SOURCE = "import"
 # Slack's own user writes reminders and the like; exports do not list it in users.json.
 SLACKBOT = {"USLACKBOT": "Slackbot"}
@@ -54,7 +54,9 @@ class ChannelHistory:
 
     @property
     def last_at(self) -> datetime:
-        return times.from_slack_ts(self.messages[-1].raw["ts"])
+        """When the last person spoke: a bot's post or a join days later does not end an incident."""
+        spoken = [m for m in self.messages if _recorded(m.raw, self.channel.id)]
+        return times.from_slack_ts((spoken or self.messages)[-1].raw["ts"])
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class Imported:
     incident_id: int
     messages: int  # timeline entries recorded
     marks: int  # reactions that marked a message (one per person and emoji)
-    closed_by_import: bool  # nobody marked it resolved: resolved at the last message
+    closed_by_import: bool  # nobody marked it resolved: resolved at the last message a person wrote
 
 
 def read_history(
@@ -82,8 +84,8 @@ def read_history(
     names: dict[str, str] = {}
     for message in messages:
         raw = message.raw
-        if _spoken_by_a_person(raw) and not is_user_id(raw["user"]):
-            raise ImportRefused(f"{message.file}: message {raw['ts']} has a malformed user {raw['user']!r}")
+        if _spoken_by_a_person(raw) and not is_user_id(author(raw)):
+            raise ImportRefused(f"{message.file}: message {raw['ts']} has a malformed user {author(raw)!r}")
         for user in _people_in(raw, channel.id, reactions):
             if user in names:
                 continue
@@ -149,7 +151,7 @@ def import_history(
     recorded = marked = 0
     for message in history.messages:
         raw = message.raw
-        spoken = message_from_slack(raw, channel.id) if raw.get("subtype") in SPOKEN else None
+        spoken = _recorded(raw, channel.id)
         if spoken is not None and timeline.record_message(session, spoken, now):
             recorded += 1
         at = times.from_slack_ts(raw["ts"])
@@ -186,7 +188,7 @@ def check_started(history: ChannelHistory, started_at: datetime | None, tz: Zone
 
 
 def _close_at(session: Session, incident: Incident, at: datetime) -> None:
-    """A past incident is over: resolved at its last message, and the postmortem says nobody marked it."""
+    """A past incident is over: resolved at the last message a person wrote, and the postmortem says nobody marked it."""
     previous, incident.status = incident.status, "resolved"
     session.add(
         MilestoneClaim(
@@ -210,15 +212,20 @@ def _marking_reactions(raw: dict, reactions: dict[str, str]) -> list[tuple[str, 
     return found
 
 
+def _recorded(raw: dict, channel_id: str):
+    """The entry the live `message` path records for this message, or None (joins, bots…)."""
+    return message_from_slack(raw, channel_id) if raw.get("subtype") in SPOKEN else None
+
+
 def _spoken_by_a_person(raw: dict) -> bool:
     """What the live `message` path would try to record (before checking the user id)."""
-    return raw.get("subtype") in SPOKEN and not raw.get("bot_id") and bool(raw.get("user"))
+    return raw.get("subtype") in SPOKEN and not raw.get("bot_id") and bool(author(raw))
 
 
 def _people_in(raw: dict, channel_id: str, reactions: dict[str, str]) -> list[str]:
     """Whom the record will name from this message: its author if recorded, and whoever marked it."""
     people = []
-    spoken = message_from_slack(raw, channel_id) if raw.get("subtype") in SPOKEN else None
+    spoken = _recorded(raw, channel_id)
     if spoken is not None and spoken.user_id:
         people.append(spoken.user_id)
     people += [user for _emoji, user in _marking_reactions(raw, reactions)]
