@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from tests.conftest import ANA, KEN, wait_until
+from tests.support.incident_cleanup import resolve_what_the_test_opened  # noqa: F401  (autouse)
 
 
 def test_declaring_opens_a_channel_with_header_topic_and_first_entry(bot, standin):

@@ -180,5 +180,6 @@ def test_the_exported_record_keeps_hidden_characters_exactly_but_escaped(bot, st
     assert record["title"] == f"Export {HIDDEN}"
     assert [e["text"] for e in record["timeline"] if e["kind"] == "message"] == [f"said {HIDDEN} \x85 \u2067x\u2069"]
     document = export("md")
+    bot.command(ANA, "resolve", channel=incident.channel_id)  # no open incident left for later clocks
     assert not re.search("[\x1b\u202e\u202c\u2067\u2069\x85]", document)
     assert "said colour \ufffd\\[31mred\ufffd\\[0m and \ufffdtxt.exe\ufffd \ufffd \ufffdx\ufffd" in document
