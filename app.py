@@ -12,7 +12,7 @@ from slack_bolt import App
 from bot.config import ConfigError, Settings
 from bot.listeners import register_listeners
 from bot.services import Services
-from bot.slack.client import make_client
+from bot.slack.client import make_client, use_safe_client
 from storage.db import Database
 from storage.migrate import upgrade
 
@@ -38,6 +38,7 @@ def build_app(settings: Settings, database: Database | None = None, services: Se
         # auth.test at start-up would make a missing network look like a config error.
         token_verification_enabled=False,
     )
+    app.use(use_safe_client)  # every text a listener sends is defused (bot/slack/client.py)
     register_listeners(app, services)
     return app
 

@@ -51,7 +51,7 @@ def test_the_canvas_text_differs_from_the_document_only_by_our_nbsp_indentation(
     quoted = markdown_text("steps:\n   1. restart &nbsp;the pool\n\tdone", {})
     assert quoted.count("&nbsp;") == 5 and "\\&nbsp;" in quoted  # 4 of ours, 1 the person typed (escaped)
     canvas = canvas_markdown(f"- **14:02** · {quoted}\n")
-    assert "\u00a0\u00a0\u00a0\\1. restart \\&nbsp;the pool" in canvas and "\u00a0done" in canvas
+    assert "\u00a0\u00a0\u00a01\\. restart \\&nbsp;the pool" in canvas and "\u00a0done" in canvas
     assert canvas.count("&nbsp;") == 1  # only the person's own, still escaped
     assert canvas.replace("\u00a0", "&nbsp;") == f"- **14:02** · {quoted}\n"
 

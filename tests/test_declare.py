@@ -5,8 +5,11 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from tests.support.records import milestones_of
 from tests.conftest import ANA, KEN, wait_until
+from tests.support.incident_cleanup import resolve_what_the_test_opened  # noqa: F401  (autouse)
 
 
 def test_declaring_opens_a_channel_with_header_topic_and_first_entry(bot, standin):
@@ -115,3 +118,96 @@ def _incident_titled(bot, title):
 
     with bot.db.session() as session:
         return session.scalars(select(Incident).where(Incident.title == title)).first()
+
+
+# --- `--private` wherever it is typed, and no flag we do not know ------------------------------------
+
+PRIVATE_WAYS = [
+    "P1 PayrollLeak after --private",  # the flag not first
+    "-p P1 PayrollLeak after",
+    "P1 PayrollLeak –private after",  # en dash: what a phone makes of --
+    "P1 —private PayrollLeak after",  # em dash: what macOS makes of --
+    "P1 －－private PayrollLeak after",  # full-width, from a Japanese keyboard
+    "private P1 PayrollLeak after",
+    "P1 private: PayrollLeak after",
+    "P1 PayrollLeak after --PRIVATE:",
+]
+
+
+@pytest.mark.parametrize("text", PRIVATE_WAYS)
+def test_a_private_flag_anywhere_declares_a_private_incident_announced_without_its_title(bots, standin, text):
+    announce = standin.create_channel(f"incidents-private-{PRIVATE_WAYS.index(text)}", members=["UBOT"])
+    bot = bots(INCIDENT_ANNOUNCE_CHANNEL=announce)
+    reply = bot.command(ANA, f"start {text}")
+    incident_id = int(reply["text"].split("#", 1)[1].split(":", 1)[0])
+    incident = bot.wait_for_incident(incident_id, lambda i: i.header_ts is not None)
+    assert (incident.is_private, incident.severity, incident.title) == (True, "P1", "PayrollLeak after")
+    assert standin.channel(incident.channel_id)["is_private"] is True
+    announced = wait_until(lambda: [m["text"] for m in standin.messages(announce) if f"#{incident_id}" in m.get("text", "")])
+    assert "private" in announced[0] and "Payroll" not in " ".join(announced)
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("P1 PayrollLeak --privat", "--privat"),
+    ("-x P1 PayrollLeak", "-x"),
+    ("P1 PayrollLeak --near-miss", "--near-miss"),
+    ("P1 PayrollLeak —privte", "—privte"),
+])
+def test_an_unknown_flag_is_refused_with_the_usage_before_anything_is_created(bot, standin, text, flag):
+    from sqlalchemy import func, select
+
+    from storage.models import Incident
+
+    with bot.db.session() as session:
+        before = session.scalar(select(func.count()).select_from(Incident))
+    creates = len(standin.calls("conversations.create"))
+    reply = bot.command(ANA, f"start {text}")
+    assert reply["response_type"] == "ephemeral"
+    assert f"`{flag}` is not an option" in reply["text"] and "--private" in reply["text"] and "/incident start" in reply["text"]
+    with bot.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Incident)) == before
+    assert len(standin.calls("conversations.create")) == creates
+
+
+@pytest.mark.parametrize("title", ["API returns -1", "2024-01 batch failed", "500 errors – checkout", "re-deploy -- rollback"])
+def test_dashes_in_a_title_are_not_flags(bot, standin, title):
+    incident = bot.declare(title, severity="P1")
+    assert (incident.title, incident.is_private) == (title, False)
+    assert standin.channel(incident.channel_id)["is_private"] is False
+
+
+# --- channel names in any script, and workspaces that take only ASCII ------------------------------------
+
+
+@pytest.mark.parametrize("title, slug", [
+    ("결제 API 502 오류", "결제-api-502-오류"),
+    ("Ошибка API 500", "ошибка-api-500"),
+    ("Σφάλμα πληρωμών", "σφάλμα-πληρωμών"),
+    ("Café crème down", "café-crème-down"),
+])
+def test_a_title_in_any_script_names_the_channel_as_slack_takes_it(bot, standin, title, slug):
+    incident = bot.declare(title)
+    today = incident.declared_at.strftime("%Y%m%d")
+    assert incident.channel_name == f"inc-{today}-{slug}"
+    assert standin.channel(incident.channel_id)["name"] == incident.channel_name
+
+
+def test_a_workspace_refusing_non_ascii_names_gets_the_ascii_slug_before_the_id_alone(bot, standin):
+    standin.ascii_channel_names_only = True
+    try:
+        first = len(standin.calls("conversations.create"))
+        hangul = bot.declare("결제 게이트웨이 API 504 오류")
+        accented = bot.declare("Crème brûlée pipeline")
+        nothing_ascii = bot.declare("결제 게이트웨이 장애")
+    finally:
+        standin.ascii_channel_names_only = False
+    today = hangul.declared_at.strftime("%Y%m%d")
+    assert hangul.channel_name == f"inc-{today}-api-504"
+    assert accented.channel_name == f"inc-{today}-creme-brulee-pipeline"
+    assert nothing_ascii.channel_name == f"inc-{today}-{nothing_ascii.id}"
+    tried = [(c.args["name"], c.response.get("error")) for c in standin.calls("conversations.create")[first:]]
+    assert tried == [
+        (f"inc-{today}-결제-게이트웨이-api-504-오류", "invalid_name_specials"), (f"inc-{today}-api-504", None),
+        (f"inc-{today}-crème-brûlée-pipeline", "invalid_name_specials"), (f"inc-{today}-creme-brulee-pipeline", None),
+        (f"inc-{today}-결제-게이트웨이-장애", "invalid_name_specials"), (f"inc-{today}-{nothing_ascii.id}", None),
+    ]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot.domain import command_parser as cp
 from bot.domain import requests as rq
-from bot.domain.channel_names import MAX_CHANNEL_NAME, channel_name, slugify
+from bot.domain.channel_names import MAX_CHANNEL_NAME, channel_name, slug_choices, slugify
 from bot.domain.durations import KeyDurations, format_duration
 from bot.domain.milestones import effective_milestones, order_problem
 from bot.domain.records import Claim
@@ -78,6 +78,17 @@ def test_every_title_gives_a_name_slack_accepts(title, attempt):
     assert name == name.lower()
     assert all(ch.isalnum() or ch in "-_" for ch in name)
     assert slugify(title)  # never empty
+
+
+@given(st.text(max_size=200), st.integers(min_value=1, max_value=10**6))
+def test_every_slug_choice_gives_a_name_slack_accepts_and_the_later_ones_are_ascii(title, incident_id):
+    choices = slug_choices(title, incident_id)
+    assert choices[-1] == str(incident_id) and len(set(choices)) == len(choices)
+    for i, slug in enumerate(choices):
+        name = channel_name(title, NOW, TOKYO, slug=slug)
+        assert 0 < len(name) <= MAX_CHANNEL_NAME and name == name.lower()
+        assert all(ch.isalnum() or ch in "-_" for ch in name)
+        assert i == 0 or name.isascii()
 
 
 def test_name_taken_retries_get_a_numeric_suffix_within_80_characters():

@@ -565,3 +565,115 @@ def test_timestamps_far_in_the_past_or_future_are_stored_at_their_own_time(bot, 
     document = postmortem_markdown(bot.standin, channel)
     assert document.index("said at 100.000001") < document.index("said at 9999999999.000001")
     assert our_errors(caplog) == []
+
+
+# --- everything the bot posts: no live broadcast, no hidden character -------------------------------
+
+# Broadcasts as Slack sends them in a command or a message (escaped), plain ones, and characters
+# that would change how the text around them shows: a terminal colour escape, a right-to-left override.
+BROADCASTS = "<!channel> <!here> <!everyone> <!subteam^S123|@oncall> <!here|@here> @channel @here @everyone"
+HIDDEN = "\x1b[31m red \u202etxt.exe\u202c \u2066iso\u2069 \x85 \x7f"
+TYPED = f"{BROADCASTS} {HIDDEN}"
+LIVE_BROADCAST = re.compile(r"<!(channel|here|everyone|subteam)|@(channel|here|everyone)\b")
+# In Markdown `\<` is a literal `<`: a form's typed `<!channel>` is quoted as the characters it is.
+LIVE_IN_MARKDOWN = re.compile(r"(?<!\\)<!(channel|here|everyone|subteam)|@(channel|here|everyone)\b")
+HIDDEN_CHARACTER = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _shown_texts(value) -> list[str]:
+    """Every string a person could read in a Web API call's arguments, a view or a response."""
+    if isinstance(value, str):
+        try:
+            decoded = json.loads(value)  # blocks and views may travel as JSON text
+        except ValueError:
+            return [value]
+        return _shown_texts(decoded) if isinstance(decoded, (list, dict)) else [value]
+    if isinstance(value, list):
+        return [text for item in value for text in _shown_texts(item)]
+    if isinstance(value, dict):
+        return [text for key, item in value.items() if key not in ("value", "private_metadata", "action_id", "block_id")
+                for text in _shown_texts(item)]
+    return []
+
+
+@pytest.fixture
+def clocked_bot(standin, database_url, bots):
+    """A bot with its own clock (for the go/no-go prompt) and an announce channel; stopped after the test."""
+    from tests.conftest import RunningBot
+
+    bots()  # the shared database is migrated
+    announce = standin.create_channel(f"announce-{time.time_ns()}", members=["UBOT"])
+    bot = RunningBot(standin, database_url, {"SCHEDULER": "embedded", "INCIDENT_ANNOUNCE_CHANNEL": announce,
+                                             "NUDGE_MINUTES_P1": "0", "LEAD_NUDGE_MINUTES": "0", "CLOCK_POLL_SECONDS": "0.1"})
+    bot.announce = announce
+    yield bot
+    bot.stop()
+
+
+def test_broadcasts_and_hidden_characters_typed_anywhere_never_reach_slack_live(clocked_bot, standin):
+    """Every command and form that takes text, with every broadcast Slack knows and two hidden characters:
+    no message, block, topic, view, announcement, direct message, reply or postmortem carries them live."""
+    from datetime import datetime, timedelta, timezone
+
+    bot = clocked_bot
+    first_call, first_response = len(standin.calls()), len(standin.responses())
+    replies = []
+
+    def command(text, channel="C0GENERAL", user=ANA):
+        reply = bot.command(user, text, channel=channel)
+        replies.append(reply.get("text") or "")
+        return reply
+
+    reply = command(f"start P1 Payroll {TYPED}")
+    incident_id = int(reply["text"].split("#", 1)[1].split(":", 1)[0])
+    incident = bot.wait_for_incident(incident_id, lambda i: i.header_ts is not None)
+    channel = incident.channel_id
+    soon = datetime.now(timezone.utc) + timedelta(seconds=2)
+    for text in (
+        f"status identified {TYPED}", f"update {TYPED}", f"note {TYPED}", f"action {TYPED} <@{ANA}> due 2099-01-31",
+        f"deadline {soon.isoformat()} {TYPED}", "deadline", "timeline", f"detected {BROADCASTS}", f"stats {BROADCASTS}",
+        f"tag {BROADCASTS}", f"role on-call <@{KEN}>", BROADCASTS,
+    ):
+        command(text, channel=channel)
+    command("followups")
+    command("list")
+    bot.say(incident, KEN, f"a message {TYPED}")
+    wait_until(lambda: [m for m in standin.messages(channel) if "Go/no-go deadline reached" in (m.get("text") or "")],
+               timeout=20, message="no go/no-go prompt")
+
+    # The forms: declaring, a status change, an update (modal inputs arrive raw).
+    state = {
+        "title": {"title": {"type": "plain_text_input", "value": f"Form {TYPED}"}},
+        "severity": {"severity": {"type": "static_select", "selected_option": {"value": "P2"}}},
+        "description": {"description": {"type": "plain_text_input", "value": f"described {TYPED}"}},
+        "impact_start": {"impact_start": {"type": "plain_text_input", "value": None}},
+    }
+    assert bot.slack.view_submission(ANA, "incident_start", state, private_metadata="C0GENERAL")[0] == 200
+    status = {"status": {"status": {"type": "static_select", "selected_option": {"value": "monitoring"}}},
+              "message": {"message": {"type": "plain_text_input", "value": f"status form {TYPED}"}}}
+    assert bot.slack.view_submission(ANA, "incident_status", status, private_metadata=str(incident.id))[0] == 200
+    update = {"update": {"update": {"type": "plain_text_input", "value": f"update form {TYPED}"}}}
+    assert bot.slack.view_submission(ANA, "incident_update", update, private_metadata=str(incident.id))[0] == 200
+    assert bot.event(bot.slack.app_home_opened(ANA)) == 200  # the Home tab lists ANA's action item
+    wait_until(lambda: standin.calls("views.publish")[first_call:] or [c for c in standin.calls("views.publish")
+                                                                       if c.at >= standin.calls()[first_call].at])
+    command("resolve", channel=channel)
+    bot.wait_for_incident(incident.id, lambda i: i.postmortem_posted_at is not None)
+    wait_until(lambda: len([m for m in standin.messages(bot.announce) if "Resolved" in (m.get("text") or "")]) >= 1)
+
+    calls = standin.calls()[first_call:]
+    shown = [(c.method, text) for c in calls if c.method not in ("conversations.create",)
+             for text in _shown_texts(c.args)]
+    shown += [("response_url", text) for r in standin.responses()[first_response:] for text in _shown_texts(r)]
+    shown += [("ack", text) for text in replies]
+    shown += [("file", f["content"].decode("utf-8")) for f in standin.files() if channel in (f.get("channels") or [])]
+    methods = {method for method, _ in shown}
+    assert {"chat.postMessage", "chat.update", "conversations.setTopic", "views.publish", "ack", "file"} <= methods, methods
+    announced = " ".join(m.get("text") or "" for m in standin.messages(bot.announce))
+    assert "Payroll" in announced and "@\u200bchannel" in announced  # announced, defused
+    for method, text in shown:
+        assert not (LIVE_IN_MARKDOWN if method == "file" else LIVE_BROADCAST).search(text), (method, text)
+        assert not HIDDEN_CHARACTER.search(text), (method, text)
+    # The record keeps what was typed: it is the evidence.
+    assert bot.entries(incident.id, "update")[0].text == TYPED
+    assert bot.incident(incident.id).deadline_what is None or TYPED in bot.incident(incident.id).deadline_what

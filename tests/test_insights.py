@@ -560,3 +560,23 @@ def test_ten_thousand_incidents_read_in_four_queries_and_the_ack_does_not_wait(f
     assert took < 1.5, took  # Slack gives up after 3 s; the reading happens after the ack
     assert "Working out the stats" in ack["text"]
     assert "*10000 incidents* (10000 resolved, 0 open)" in answer and len(answer) < 4000
+
+
+def test_tags_used_only_on_private_incidents_are_counted_never_named(fresh_bot, standin):
+    """`/incident stats` answers anyone: a tag only private incidents carry would say what they were about."""
+    bot = fresh_bot()
+    now = datetime.now(UTC)
+    day = now - 3 * 24 * H
+    public = seed(bot, "Orders DB failover", "P2", day, resolved=day + H, tags_=["db"])
+    leak = seed(bot, "Payroll export leaked salaries", "P2", day + H, resolved=day + 11 * H, tags_=["payroll-leak", "db"], private=True)
+    seed(bot, "Payroll again", "P3", day + 2 * H, resolved=day + 3 * H, tags_=["payroll-leak"], private=True)
+    seed(bot, "HR record exposed", "P3", day + 3 * H, resolved=day + 4 * H, tags_=["hr-secret"], private=True)
+    room = standin.create_channel(f"insights-{uuid.uuid4().hex[:6]}", members=["UBOT", ANA])
+    _, _, answer = ask_stats(bot, standin, "stats 30d", room, user=KEN)
+
+    assert "payroll" not in answer.lower() and "hr-secret" not in answer and "HR record" not in answer
+    assert "*By tag:* `db` 2 · :lock: 2 tags on private incidents only" in answer
+    # A tag on public and private incidents is named; only its public incidents are listed.
+    assert f"• `db` × 2: #{public} Orders DB failover · :lock: 1 private" in answer
+    assert "• :lock: 1 tag on private incidents only" in answer  # payroll-leak, twice, unnamed
+    assert f"#{leak} :lock: private (P2 10h > 8h)" in answer  # a missed target names no title, no tag

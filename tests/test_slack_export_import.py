@@ -323,7 +323,7 @@ def test_a_range_without_a_resolve_mark_is_resolved_at_its_last_message_and_says
     assert (m["mitigated"].source, m["resolved"].source) == ("reaction", "import")
     assert m["resolved"].at == at_of("Support macro sent")
     assert "| **TTD** (detect) | 9m | started 2026-03-13 07:41 JST |" in result.stdout
-    assert "| Resolved | 2026-03-13 08:25 JST | last imported message (nobody marked it) |" in result.stdout
+    assert "| Resolved | 2026-03-13 08:25 JST | last message a person wrote (nobody marked it) |" in result.stdout
 
 
 def test_the_postmortem_can_be_written_to_a_file_in_japanese(database, tmp_path):
@@ -551,3 +551,35 @@ def test_an_import_records_what_the_live_bot_records_from_the_same_events(bot):
             replayed.milestones[name].at, replayed.milestones[name].source,
         ), name
     assert replayed.incident.status == from_export.incident.status == "resolved"
+
+
+# --- exports from before 2019, and bots after the end ------------------------------------------------------
+
+OLD_CHANNEL = "inc-2017-06-09-search-500"
+
+
+def test_an_old_export_keeps_single_file_uploads_and_file_comments_and_ends_at_the_last_person(database):
+    """A 2017 channel: an upload under the singular `file` key, a `file_comment` (its author only in
+    `comment.user`), nobody marking it resolved, and a bot's weekly report three days later."""
+    result = run_import(database, FIXTURE, "--channel", OLD_CHANNEL)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1].endswith(
+        ": 4 messages, 2 marks (nobody marked it resolved: resolved at its last message from a person)"
+    )
+    incident_id = int(result.stderr.strip().splitlines()[-1].split("incident #", 1)[1].split(":", 1)[0])
+    record = Record(database, incident_id)
+    upload = record.message("<@U05KENYMD2|ken.yamada> uploaded a file")
+    assert (upload.author_id, upload.files) == (KEN, ["search-5xx.png"])
+    comment = record.message("인덱스 재구축 중입니다")
+    assert (comment.author_id, comment.text, comment.files, comment.ts) == (MIN, "인덱스 재구축 중입니다", ["search-5xx.png"], "1496971200.000014")
+    assert not any("uptime" in e.text for e in record.entries)
+    m = record.milestones
+    # Resolved when the last person spoke (Index rebuilt, 10:47 JST), not at the bot's report on the 12th.
+    assert (m["resolved"].at, m["resolved"].source) == (from_slack_ts("1496972820.000017"), "import")
+    assert m["mitigated"].at == from_slack_ts("1496972820.000017") and m["detected"].at == from_slack_ts("1496970060.000005")
+    document = result.stdout
+    assert "| **TTR** (resolve) | 47m |" in document
+    assert "| Resolved | 2017-06-09 10:47 JST | last message a person wrote (nobody marked it) |" in document
+    assert "· 김민준 · 인덱스 재구축 중입니다 · files: search-5xx.png" in document
+    assert "index shards red since 09:58 · files: search-5xx.png" in document
+    assert record.names[MIN] == "김민준"

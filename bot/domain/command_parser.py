@@ -7,6 +7,7 @@ time zone and clock (bot.domain.times), so this stays a pure function.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from bot.domain import tag_names
@@ -90,7 +91,7 @@ Query = ShowDeadline | ListTags | ListActionItems | Timeline | Help | ListOpen |
 Command = Query | Intent
 
 USAGE = {
-    "start": "`/incident start [--private] [P1|P2|P3|P4] <title>` (no title opens a form)",
+    "start": "`/incident start [P1|P2|P3|P4] [--private] <title>` (`--private` or `-p` anywhere; no title opens a form)",
     "status": "`/incident status investigating|identified|monitoring|resolved [message]`",
     "update": "`/incident update <text>`",
     "severity": "`/incident severity P1|P2|P3|P4`",
@@ -129,18 +130,58 @@ def parse(text: str) -> Command:
     return parser(word, rest)
 
 
+# `/incident start`'s flags, by name without dashes. A new flag (say `--near-miss`) is one entry here
+# and one field of Declare.
+START_FLAGS = {"private": "private", "p": "private"}
+# Every dash a keyboard, a phone or an autocorrect makes of `-` or `--`: hyphen, non-breaking
+# hyphen, figure, en and em dashes, horizontal bar, minus sign, small and full-width hyphen-minus.
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-"))
+# A word that looks like a flag: dashes, then a letter (`-p`, `--private`, `—private`, `--x`).
+# A dash before a digit (`-1`), a dash alone (`500 errors – checkout`) and a dash inside a word
+# (`2024-01`, `re-deploy`) are not flags, and stay in the title.
+_FLAG = re.compile(r"^-+([^\W\d_][\w-]*):?$")
+
+
 def _start(word: str, rest: str) -> Declare:
-    severity, private = None, False
-    # `--private` and the severity may come in either order before the title.
+    """`[P1-P4] [private] <title>` with flags anywhere. A flag we do not know is refused before
+    anything is created: a mistyped `--private` must never declare a public incident."""
+    flags = set()
+    pieces = re.split(r"(\s+)", rest)  # words at even positions, the spaces between them kept as typed
+    for i in range(0, len(pieces), 2):
+        name = _flag_name(pieces[i])
+        if name is None:
+            continue
+        if name not in START_FLAGS:
+            raise UsageError(
+                f"`{_quote(pieces[i])}` is not an option of `/incident start`; it takes `--private` (or `-p`). "
+                f"If the word belongs in the title, put it in quotes. Use {USAGE['start']}."
+            )
+        flags.add(START_FLAGS[name])
+        pieces[i] = ""
+        if i + 1 < len(pieces):
+            pieces[i + 1] = ""  # and the space after it
+    rest = "".join(pieces).strip()
+    severity = None
+    # The severity and a bare `private` (or `private:`) may lead the title, in either order.
     for _ in range(2):
         first, _, remainder = rest.partition(" ")
-        if first.lower() in ("--private", "—private", "private:"):
-            private, rest = True, remainder.strip()
-        elif first.upper() in SEVERITIES and severity is None:
+        if first.upper() in SEVERITIES and severity is None:
             severity, rest = first.upper(), remainder.strip()
-    if len(rest) > MAX_TITLE:
-        raise UsageError(f"The title is {len(rest)} characters; keep it under {MAX_TITLE}. Use {USAGE['start']}.")
-    return Declare(severity=severity, title=rest, private=private)
+        elif first.lower() in ("private", "private:"):
+            flags.add("private")
+            rest = remainder.strip()
+    title = rest
+    if len(title) > MAX_TITLE:
+        raise UsageError(f"The title is {len(title)} characters; keep it under {MAX_TITLE}. Use {USAGE['start']}.")
+    return Declare(severity=severity, title=title, private="private" in flags)
+
+
+def _flag_name(token: str) -> str | None:
+    """The flag a word names (`private` for `--private`, `—private`, `－－private`, `-p`), or None
+    when it does not look like a flag."""
+    normal = unicodedata.normalize("NFKC", token).translate(_DASHES)
+    match = _FLAG.match(normal)
+    return match[1].lower() if match else None
 
 
 def _status(word: str, rest: str) -> ChangeStatus:
@@ -296,8 +337,9 @@ def _mention(text: str, word: str) -> str:
 
 
 def _quote(text: str) -> str:
-    """Echo user input in a reply without letting it break out of inline code."""
-    return text.replace("`", "'")[:40]
+    """Echo user input in a reply without letting it break out of inline code, nor leaving half of
+    a `<!channel>` that the cut could join to a later `>`: `<` and `>` are echoed escaped, as Slack's."""
+    return text.replace("`", "'")[:40].replace("<", "&lt;").replace(">", "&gt;")
 
 
 _PARSERS = {

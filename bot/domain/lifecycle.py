@@ -40,7 +40,7 @@ from bot.reminders.rhythm import SNOOZE
 # Status changes that also tell us a milestone, when nobody set it explicitly.
 STATUS_MILESTONES = {"identified": "identified", "monitoring": "mitigated", "resolved": "resolved"}
 DEFAULT_SEVERITY = "P3"
-# The source of a resolved milestone nobody marked: an import closes the incident at its last message.
+# The source of a resolved milestone nobody marked: an import closes the incident at the last message a person wrote.
 IMPORT_SOURCE = "import"
 
 

@@ -13,6 +13,7 @@ from bot.domain.changes import IncidentError
 from bot.domain.requests import Declare, Request, Via
 from bot.domain.times import utcnow
 from bot.gate import NOT_AN_INCIDENT_CHANNEL
+from bot.slack.formatting import safe
 from bot.services import Services
 from bot.slack import texts
 from bot.slack.after_ack import OpenStartForm, run_after_ack
@@ -37,7 +38,7 @@ class Outcome:
 def handle_incident_command(ack, command: dict, context, services: Services) -> None:
     outcome = answer(command, services)
     context["after_ack"] = outcome.after_ack
-    ack(response_type="ephemeral", text=outcome.text)
+    ack(response_type="ephemeral", text=safe(outcome.text))  # replies echo what was typed: defuse it
 
 
 def answer(command: dict, services: Services) -> Outcome:

@@ -47,17 +47,17 @@ WHY = {
 }
 
 # Canvases take Markdown but no HTML entities.
-_OUR_NBSP = re.compile(r"(?<!\\)&nbsp;")
+_OUR_SPACES = re.compile(r"(?<!\\)&(?:nbsp|#x([0-9A-F]+));")
 
 
 def canvas_markdown(document: str) -> str:
-    """The postmortem document as a canvas takes it: identical but for `&nbsp;`.
+    """The postmortem document as a canvas takes it: identical but for `&nbsp;` and `&#x3000;`.
 
-    The document uses `&nbsp;` only to keep a quoted message's indentation
-    (bot.postmortem.render.markdown_text); a person's own `&` always arrives escaped as `\\&`,
-    so every unescaped `&nbsp;` is ours and becomes the character it stands for.
+    The document uses these only to keep a quoted message's leading whitespace
+    (bot.postmortem.render.markdown_text); a person's own `&` always arrives escaped as `\\&`
+    (and their `#` as `\\#`), so every unescaped one is ours and becomes the character it stands for.
     """
-    return _OUR_NBSP.sub("\u00a0", document)
+    return _OUR_SPACES.sub(lambda m: chr(int(m[1], 16)) if m[1] else "\u00a0", document)
 
 
 def publish_canvas(incident_id: int, document: str, client: WebClient, services: Services, now: datetime) -> None:

@@ -8,6 +8,7 @@ or `| pipes |` without changing the document around it.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -18,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot.domain.durations import format_duration
 from bot.postmortem.data import MILESTONES, Person, PostmortemData, TimelineItem
-from bot.slack.formatting import readable, safe
+from bot.slack.formatting import HIDDEN, readable, safe
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 LANGUAGES = ("en", "ja")
@@ -26,8 +27,16 @@ LANGUAGES = ("en", "ja")
 # Characters that mean something anywhere in a Markdown line (tables, emphasis, code, links, HTML).
 _INLINE = re.compile(r"[\\`*_\[\]<>|~#]")
 _ENTITY = re.compile(r"&(?=#?\w+;)")
-# What makes a line a heading, quote, list item or rule when it starts it (a backslash goes before it).
-_LINE_START = re.compile(r"^([-+=]|\d+(?=[.)]))")
+# What makes a line a list item, a setext underline or a thematic break when it starts it:
+# `-`, `+` and `=` take a backslash; an ordered list marker (`1.`, `1)`) takes it on its `.` or `)`,
+# since a backslash before a digit is no escape in CommonMark and would show.
+_LINE_START = re.compile(r"^(?:[-+=]|(\d+)([.)]))")
+# Whitespace at a line's ends: leading spaces and tabs would make an indented code block, and
+# CommonMark renderers trim spaces, tabs and Unicode spaces (U+3000, U+00A0…) off a paragraph's
+# ends and before a line break.
+_SPACES = "\t \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_LEADING_SPACE = re.compile(f"^[{_SPACES}]+")
+_TRAILING_SPACE = re.compile(f"[{_SPACES}]+$")
 
 
 @lru_cache(maxsize=1)
@@ -108,23 +117,38 @@ def _render(template: str, data: PostmortemData) -> str:
 def markdown_text(markup: str, names: dict[str, str]) -> str:
     """Slack markup to Markdown that shows exactly the words written and nothing more.
 
-    Line breaks stay (as Markdown hard breaks indented to stay inside a list
-    item); every character that could start a heading, quote, table cell,
-    link, HTML tag or emphasis is backslash-escaped.
+    Every CommonMark renderer shows the original text (control and bidi-override characters as
+    U+FFFD, `bot.slack.formatting.visible`): every character that could start a heading, quote,
+    list, table cell, code block, link, HTML tag or emphasis is backslash-escaped, an ordered list
+    marker on its `.` or `)`, and whitespace at either end of a line becomes `&nbsp;` (or the
+    character's numeric reference) so it neither starts a code block nor is trimmed. Line breaks stay, as Markdown hard
+    breaks indented to stay inside a list item; an empty line is an `&nbsp;` line, so a quote stays
+    one paragraph.
     """
-    text = readable(markup, names)
-    lines = []
-    for line in text.replace("\r\n", "\n").split("\n"):
-        line = _INLINE.sub(_backslashed, line)
-        if "&" in line:
-            line = _ENTITY.sub(r"\\&", line)
-        stripped = line.lstrip(" \t")
-        indent = len(line) - len(stripped)
-        if _LINE_START.match(stripped):
-            stripped = "\\" + stripped
-        # Leading spaces would turn a continuation line into a code block.
-        lines.append("&nbsp;" * indent + stripped if indent else stripped)
-    return lines[0] if len(lines) == 1 else "  \n  ".join(lines)
+    lines = readable(markup, names).split("\n")
+    return _markdown_line(lines[0]) if len(lines) == 1 else "  \n  ".join(_markdown_line(line) or "&nbsp;" for line in lines)
+
+
+def _markdown_line(line: str) -> str:
+    line = _INLINE.sub(_backslashed, line)
+    if "&" in line:
+        line = _ENTITY.sub(r"\\&", line)
+    indent = _LEADING_SPACE.match(line)
+    lead = "".join(_space_reference(char) for char in indent[0]) if indent else ""
+    line = line[indent.end() :] if indent else line
+    end = _TRAILING_SPACE.search(line)
+    tail = "".join(_space_reference(char) for char in end[0]) if end else ""
+    line = line[: end.start()] if end else line
+    start = _LINE_START.match(line)
+    if start:
+        # `1\.` for an ordered list marker, `\-` for the rest.
+        line = f"{start[1]}\\{start[2]}{line[start.end():]}" if start[1] else "\\" + line
+    return lead + line + tail
+
+
+def _space_reference(char: str) -> str:
+    # &nbsp; keeps a space or tab visible as indentation; any other space keeps its own width.
+    return "&nbsp;" if char in " \t\u00a0" else f"&#x{ord(char):X};"
 
 
 def _backslashed(match: re.Match) -> str:
@@ -139,6 +163,15 @@ def _show(value: datetime, tz: ZoneInfo) -> str:
 
 def _span(start: datetime | None, end: datetime | None) -> timedelta | None:
     return end - start if start and end else None
+
+
+def incident_json_text(data: PostmortemData) -> str:
+    """The record as JSON text for `export --format json`: every text exactly as Slack sent it
+    (json.loads gives it back unchanged: the record is evidence), with control and bidi-override
+    characters written as \\u escapes, so the file shows where they are and no terminal or
+    editor showing it acts on them. JSON's own syntax is ASCII, so they can only be in strings."""
+    text = json.dumps(incident_as_json(data), ensure_ascii=False, indent=2)
+    return HIDDEN.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
 
 
 def incident_as_json(data: PostmortemData) -> dict:

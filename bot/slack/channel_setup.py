@@ -83,20 +83,23 @@ def set_up_channel(incident_id: int, client: WebClient, respond, services: Servi
 
 
 def _create_channel(client: WebClient, incident, tz) -> tuple[str, str]:
-    """Create `inc-YYYYMMDD-slug`, adding -2, -3… while the name is taken."""
+    """Create `inc-YYYYMMDD-slug`, adding -2, -3… while the name is taken. When Slack refuses the
+    name's characters, the next of channel_names.slug_choices: the ASCII slug, then the id alone."""
     title = plain(incident.title)
-    name = channel_names.channel_name(title, incident.declared_at, tz)
-    for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
+    slugs = channel_names.slug_choices(title, incident.id)
+    choice, attempt = 0, 1
+    for _ in range(MAX_NAME_ATTEMPTS):
+        name = channel_names.channel_name(title, incident.declared_at, tz, attempt, slug=slugs[choice])
         try:
             response = client.conversations_create(name=name, is_private=incident.is_private)
             return response["channel"]["id"], response["channel"]["name"]
         except SlackApiError as error:
             code = error.response.get("error")
             if code == "name_taken":
-                name = channel_names.channel_name(title, incident.declared_at, tz, attempt + 1)
-            elif code in INVALID_NAME and not name.endswith(f"-{incident.id}"):
-                # Slack refused the slug itself (a script or character it does not take here).
-                name = channel_names.fallback_channel_name(incident.id, incident.declared_at, tz)
+                attempt += 1
+            elif code in INVALID_NAME and choice + 1 < len(slugs):
+                log.info("conversations.create refused %r (%s) for incident %s; trying %r", name, code, incident.id, slugs[choice + 1])
+                choice, attempt = choice + 1, 1
             else:
                 raise SetupFailed("conversations.create", code) from None
     raise SetupFailed("conversations.create", f"name_taken {MAX_NAME_ATTEMPTS} times")

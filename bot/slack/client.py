@@ -10,6 +10,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from bot.config import Settings
+from bot.slack.formatting import outgoing
 
 DEFAULT_API_URL = "https://slack.com/api/"
 
@@ -56,8 +57,32 @@ class TimeoutRetryHandler(RetryHandler):
         return method not in self.NOT_REPEATED
 
 
+class SafeWebClient(WebClient):
+    """A WebClient whose every call passes its shown texts through formatting.outgoing: whatever a
+    listener or renderer builds, no person's `<!channel>` or bidi override reaches Slack live."""
+
+    def api_call(self, api_method: str, *, json: dict | None = None, params: dict | None = None, data: dict | None = None, **kwargs):
+        return super().api_call(api_method, json=outgoing(json), params=outgoing(params), data=outgoing(data), **kwargs)
+
+    @classmethod
+    def like(cls, client: WebClient) -> "SafeWebClient":
+        """The same connection settings as `client` (Bolt makes a fresh plain WebClient per request)."""
+        return cls(
+            token=client.token, base_url=client.base_url, timeout=client.timeout, ssl=client.ssl, proxy=client.proxy,
+            headers=client.headers, team_id=client.default_params.get("team_id"), logger=client.logger,
+            retry_handlers=client.retry_handlers.copy() if client.retry_handlers is not None else None,
+        )
+
+
+def use_safe_client(context, next) -> None:
+    """Bolt global middleware: listeners get a SafeWebClient instead of Bolt's per-request WebClient."""
+    if context.client is not None and not isinstance(context.client, SafeWebClient):
+        context["client"] = SafeWebClient.like(context.client)
+    next()
+
+
 def make_client(settings: Settings) -> WebClient:
-    return WebClient(
+    return SafeWebClient(
         token=settings.bot_token,
         base_url=settings.api_url or DEFAULT_API_URL,
         timeout=settings.api_timeout_seconds,

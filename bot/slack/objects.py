@@ -17,7 +17,9 @@ from bot.domain.times import from_slack_ts, is_slack_ts
 log = logging.getLogger(__name__)
 
 # Message subtypes that are something a person said; the rest (joins, topic changes…) are not.
-SPOKEN = (None, "thread_broadcast", "file_share", "me_message")
+# `file_comment` is a comment on a shared file, as Slack showed them until file threads (2018):
+# exports from then still hold them.
+SPOKEN = (None, "thread_broadcast", "file_share", "me_message", "file_comment")
 
 # Why the checks below: Slack sends well-formed ids and timestamps, but a broken or hostile
 # event must be dropped, not crash the listener (a 500 makes Slack deliver it again and again)
@@ -30,19 +32,22 @@ def message_from_slack(raw: dict, channel: str | None) -> SlackMessage | None:
     channel, ts = valid_channel(channel), valid_ts(raw.get("ts"))
     if not channel or not ts:
         return None
-    if raw.get("bot_id") or raw.get("subtype") == "bot_message" or not raw.get("user"):
+    user = author(raw)
+    if raw.get("bot_id") or raw.get("subtype") == "bot_message" or not user:
         return None  # the bot's own posts are already entries; other bots are not responders
-    if not is_user_id(raw["user"]):
-        log.warning("message %s/%s with a malformed user %r: not recorded", channel, ts, raw["user"])
+    if not is_user_id(user):
+        log.warning("message %s/%s with a malformed user %r: not recorded", channel, ts, user)
         return None
-    files = raw.get("files") if isinstance(raw.get("files"), list) else []
-    names = tuple(file_name(f) for f in files if isinstance(f, dict))
-    text = raw.get("text")
+    names = tuple(file_name(f) for f in files_of(raw))
+    comment = raw.get("comment") if raw.get("subtype") == "file_comment" and isinstance(raw.get("comment"), dict) else None
+    # A file comment is the comment's words on the file it is about, as Slack showed it; its `text`
+    # is Slack's own "<@U…> commented on <@U…>'s file …:" line around them.
+    text = comment.get("comment") if comment is not None else raw.get("text")
     edited = raw.get("edited") if isinstance(raw.get("edited"), dict) else {}
     return SlackMessage(
         channel_id=channel,
         ts=ts,
-        user_id=raw["user"],
+        user_id=user,
         text=text if isinstance(text, str) else "",
         thread_ts=valid_ts(raw.get("thread_ts")),
         files=names,
@@ -50,6 +55,22 @@ def message_from_slack(raw: dict, channel: str | None) -> SlackMessage | None:
         # time, an older edit's late event would roll the text back.
         edited_ts=valid_ts(edited.get("ts")),
     )
+
+
+def author(raw: dict) -> object:
+    """Who wrote a message: its `user`, or for a `file_comment` the comment's (those carry no `user`)."""
+    comment = raw.get("comment")
+    if raw.get("subtype") == "file_comment" and isinstance(comment, dict):
+        return comment.get("user")
+    return raw.get("user")
+
+
+def files_of(raw: dict) -> list[dict]:
+    """The files a message carries: `files`, or the single `file` that messages (and exports) had
+    before 2019, when Slack replaced it with the list."""
+    if isinstance(raw.get("files"), list):
+        return [f for f in raw["files"] if isinstance(f, dict)]
+    return [raw["file"]] if isinstance(raw.get("file"), dict) else []
 
 
 def user_name(user: dict) -> str:

@@ -62,12 +62,13 @@ def reply(change: Change) -> str:
         return f":arrows_counterclockwise: Setting up incident #{change.incident_id} again…"
     if change.kind == "postmortem":
         return ":page_facing_up: Posting the postmortem draft again…"
-    return f":white_check_mark: Recorded. {TITLES.get(change.kind, change.kind)}: {change.summary}"
+    return f":white_check_mark: Recorded. {TITLES.get(change.kind, change.kind)}: {safe(change.summary, 500)}"
 
 
 def notice(change: Change) -> str:
     """What the incident channel is told about a change."""
-    head = f"{NOTICE_EMOJI.get(change.kind, '')} *{TITLES.get(change.kind, change.kind)}* {change.summary}"
+    # A summary can carry what a person typed (a deadline's `what`, a role's name): defused like their text.
+    head = f"{NOTICE_EMOJI.get(change.kind, '')} *{TITLES.get(change.kind, change.kind)}* {safe(change.summary, 500)}"
     by = f" · by <@{change.actor}>" if change.actor else ""
     body = f"\n>{safe(change.text, 2900)}" if change.text else ""
     return (head + by + body).strip()
@@ -88,7 +89,7 @@ def announcement(change: Change, incident: IncidentRecord) -> str | None:
     if change.resolved:
         return f":white_check_mark: *Resolved* {where}: {title}"
     body = f": {safe(change.text, 2500)}" if change.text else ""
-    return f"{NOTICE_EMOJI.get(change.kind, '')} *{incident.severity} {TITLES.get(change.kind, change.kind)}* {where} {title} · {change.summary}{body}"
+    return f"{NOTICE_EMOJI.get(change.kind, '')} *{incident.severity} {TITLES.get(change.kind, change.kind)}* {where} {title} · {safe(change.summary, 500)}{body}"
 
 
 def help_text() -> str:

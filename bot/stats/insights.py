@@ -75,6 +75,7 @@ def parse_range(text: str | None) -> StatsRange:
     match = _RANGE.match(text)
     if match is None:
         shown = "".join(char if char.isprintable() else "?" for char in text).replace("`", "'")[:40]
+        shown = shown.replace("<", "&lt;").replace(">", "&gt;")  # no half `<!channel>` left by the cut
         raise RangeError(f"`{shown}` is not a range I can read. {RANGE_HELP}")
     amount, unit = int(match[1]), match[2][0]
     if amount < 1:
@@ -184,7 +185,12 @@ class Breach:
 @dataclass(frozen=True)
 class RepeatedTag:
     tag: str
-    incidents: tuple[IncidentFacts, ...]  # oldest first
+    incidents: tuple[IncidentFacts, ...]  # the public ones, oldest first
+    private: int = 0  # private incidents with the tag: counted, never listed
+
+    @property
+    def total(self) -> int:
+        return len(self.incidents) + self.private
 
 
 @dataclass(frozen=True)
@@ -196,12 +202,14 @@ class Stats:
     total: int
     resolved: int
     by_severity: dict[str, int]  # every severity, zero included
-    by_tag: tuple[tuple[str, int], ...]  # most used first
+    by_tag: tuple[tuple[str, int], ...]  # tags that may be named (see nameable_tags), most used first
     untagged: int
     months: tuple[MonthStats, ...]  # every month the window touches, oldest first
     breaches: dict[str, tuple[Breach, ...]]  # by metric, worst first
-    repeated: tuple[RepeatedTag, ...]  # most repeated first
+    repeated: tuple[RepeatedTag, ...]  # nameable tags on two or more incidents, most repeated first
     targets: Targets
+    private_tags: int = 0  # tags on private incidents only: counted, never named
+    private_repeated: int = 0  # of those, the ones on two or more incidents
 
 
 def compute(
@@ -210,6 +218,7 @@ def compute(
     since = stats_range.start(now, tz)
     facts = sorted((f for f in facts if since <= f.declared_at <= now), key=lambda f: (f.declared_at, f.id))
     tag_counts = Counter(tag for f in facts for tag in f.tags)
+    nameable = nameable_tags(facts)
     by_month: dict[str, list[IncidentFacts]] = {month: [] for month in months_between(since, now, tz)}
     for f in facts:
         by_month.setdefault(month_of(f.declared_at, tz), []).append(f)
@@ -221,7 +230,7 @@ def compute(
         total=len(facts),
         resolved=sum(1 for f in facts if f.resolved is not None),
         by_severity={s: sum(1 for f in facts if f.severity == s) for s in SEVERITIES},
-        by_tag=tuple(sorted(tag_counts.items(), key=lambda item: (-item[1], item[0]))),
+        by_tag=tuple(sorted(((t, n) for t, n in tag_counts.items() if t in nameable), key=lambda item: (-item[1], item[0]))),
         untagged=sum(1 for f in facts if not f.tags),
         months=tuple(
             MonthStats(month, len(group), {m: spread([f.took(m) for f in group]) for m in METRICS})
@@ -230,7 +239,15 @@ def compute(
         breaches={metric: breaches(facts, metric, targets, now) for metric in METRICS},
         repeated=repeated_tags(facts),
         targets=targets,
+        private_tags=sum(1 for tag in tag_counts if tag not in nameable),
+        private_repeated=sum(1 for tag, n in tag_counts.items() if tag not in nameable and n >= 2),
     )
+
+
+def nameable_tags(facts: list[IncidentFacts]) -> set[str]:
+    """Tags that may be named to anyone: those on at least one public incident. A stats answer goes to
+    whoever asks, anywhere, and a tag used only on private incidents (`payroll-leak`) says what they are."""
+    return {tag for f in facts if not f.is_private for tag in f.tags}
 
 
 def spread(values: list[timedelta | None]) -> Spread:
@@ -263,13 +280,19 @@ def breaches(facts: list[IncidentFacts], metric: str, targets: Targets, now: dat
 
 
 def repeated_tags(facts: list[IncidentFacts]) -> tuple[RepeatedTag, ...]:
-    """Tags on two or more incidents: the same cause coming back."""
+    """Nameable tags on two or more incidents: the same cause coming back. Only the public incidents
+    are listed; the private ones with the tag are counted."""
     by_tag: dict[str, list[IncidentFacts]] = {}
     for f in facts:
         for tag in f.tags:
             by_tag.setdefault(tag, []).append(f)
-    repeated = [RepeatedTag(tag, tuple(group)) for tag, group in by_tag.items() if len(group) >= 2]
-    return tuple(sorted(repeated, key=lambda r: (-len(r.incidents), r.tag)))
+    nameable = nameable_tags(facts)
+    repeated = [
+        RepeatedTag(tag, tuple(f for f in group if not f.is_private), sum(1 for f in group if f.is_private))
+        for tag, group in by_tag.items()
+        if len(group) >= 2 and tag in nameable
+    ]
+    return tuple(sorted(repeated, key=lambda r: (-r.total, r.tag)))
 
 
 def month_of(moment: datetime, tz: ZoneInfo) -> str:

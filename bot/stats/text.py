@@ -1,7 +1,9 @@
 """`/incident stats` as a person reads it: a private reply, readable at a glance.
 
 Private incidents count in every number but are never named: a stats reply goes to whoever
-asks, anywhere, so, as in `list` and `followups`, they show as `#id :lock: private`.
+asks, anywhere, so, as in `list` and `followups`, they show as `#id :lock: private`. A tag used
+only on private incidents is not named either (it would say what they were about): it is counted.
+A tag also used on a public incident is named, with only its public incidents listed.
 """
 
 from __future__ import annotations
@@ -38,11 +40,14 @@ def stats_text(stats: Stats) -> str:
     lines.append(_targets_line(stats))
     lines += ["", "*Causes coming back* (a tag on two or more incidents)"]
     if stats.repeated:
-        lines += [f"• `{r.tag}` × {len(r.incidents)}: {_incidents(r.incidents)}" for r in stats.repeated[:MAX_TAGS_SHOWN]]
+        lines += [f"• `{r.tag}` × {r.total}: {_incidents(r.incidents, r.private)}" for r in stats.repeated[:MAX_TAGS_SHOWN]]
         if len(stats.repeated) > MAX_TAGS_SHOWN:
             lines.append(f"• … and {len(stats.repeated) - MAX_TAGS_SHOWN} more tags")
-    else:
-        lines.append("• none" + ("" if stats.by_tag else " (no incident is tagged: `/incident tag <name>` in its channel)"))
+    if stats.private_repeated:
+        lines.append(f"• :lock: {_tags_count(stats.private_repeated)} on private incidents only")
+    if not stats.repeated and not stats.private_repeated:
+        tagged = stats.by_tag or stats.private_tags
+        lines.append("• none" + ("" if tagged else " (no incident is tagged: `/incident tag <name>` in its channel)"))
     return "\n".join(lines)
 
 
@@ -63,12 +68,21 @@ def _counts(stats: Stats) -> str:
 
 
 def _tags(stats: Stats) -> str:
-    if not stats.by_tag:
+    """Tags on private incidents only are counted, never named (see insights.nameable_tags)."""
+    if not stats.by_tag and not stats.private_tags:
         return "*By tag:* none tagged yet"
-    shown = " · ".join(f"`{tag}` {count}" for tag, count in stats.by_tag[:MAX_TAGS_SHOWN])
-    more = f" · … {len(stats.by_tag) - MAX_TAGS_SHOWN} more" if len(stats.by_tag) > MAX_TAGS_SHOWN else ""
-    untagged = f" · untagged {stats.untagged}" if stats.untagged else ""
-    return f"*By tag:* {shown}{more}{untagged}"
+    parts = [f"`{tag}` {count}" for tag, count in stats.by_tag[:MAX_TAGS_SHOWN]]
+    if len(stats.by_tag) > MAX_TAGS_SHOWN:
+        parts.append(f"… {len(stats.by_tag) - MAX_TAGS_SHOWN} more")
+    if stats.private_tags:
+        parts.append(f":lock: {_tags_count(stats.private_tags)} on private incidents only")
+    if stats.untagged:
+        parts.append(f"untagged {stats.untagged}")
+    return "*By tag:* " + " · ".join(parts)
+
+
+def _tags_count(count: int) -> str:
+    return f"{count} tag{'s' if count != 1 else ''}"
 
 
 def _month_table(stats: Stats) -> str:
@@ -122,9 +136,14 @@ def _breach(breach: Breach) -> str:
     return f"{_incident(breach.incident)} ({breach.incident.severity} {how_long} > {format_duration(breach.target)})"
 
 
-def _incidents(facts: tuple[IncidentFacts, ...]) -> str:
-    shown = " · ".join(_incident(f) for f in facts[:MAX_LISTED])
-    return shown + (f" · … and {len(facts) - MAX_LISTED} more" if len(facts) > MAX_LISTED else "")
+def _incidents(facts: tuple[IncidentFacts, ...], private: int = 0) -> str:
+    """Public incidents by number and title; private ones with the same tag only counted."""
+    parts = [_incident(f) for f in facts[:MAX_LISTED]]
+    if len(facts) > MAX_LISTED:
+        parts.append(f"… and {len(facts) - MAX_LISTED} more")
+    if private:
+        parts.append(f":lock: {private} private")
+    return " · ".join(parts)
 
 
 def _incident(facts: IncidentFacts) -> str:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from bot.config import Settings
 from bot.domain.times import utcnow
 from bot.postmortem import builder
-from bot.postmortem.render import incident_as_json, render_postmortem
+from bot.postmortem.render import incident_json_text, render_postmortem
 from storage.db import Database
 from storage.incident_store import reading
 from storage.migrate import upgrade
@@ -30,7 +29,7 @@ def export(args: list[str], settings: Settings) -> int:
             return 1
         data = builder.build(store, incident, settings.timezone, utcnow())
     if options.format == "json":
-        sys.stdout.write(json.dumps(incident_as_json(data), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(incident_json_text(data) + "\n")
     else:
         sys.stdout.write(render_postmortem(data, options.language))
     return 0

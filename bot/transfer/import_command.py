@@ -132,7 +132,7 @@ def _import(args: list[str], settings: Settings) -> int:
         out.write_text(document, encoding="utf-8")
     elif not options.post:
         sys.stdout.write(document)
-    closed = " (nobody marked it resolved: resolved at its last message)" if imported.closed_by_import else ""
+    closed = " (nobody marked it resolved: resolved at its last message from a person)" if imported.closed_by_import else ""
     print(
         f"imported #{channel.name} as incident #{imported.incident_id}: "
         f"{imported.messages} messages, {imported.marks} marks{closed}",

@@ -27,7 +27,7 @@ from bot.domain.marks import base_emoji
 from bot.domain.requests import CloseImported, Declare, React, RecordMessage, Request, Via
 from bot.domain.timeline import WRITTEN_BY_A_BOT, WRITTEN_BY_A_PERSON
 from bot.gate import Batch
-from bot.slack.objects import SPOKEN, is_user_id, message_from_slack, user_name
+from bot.slack.objects import SPOKEN, author, is_user_id, message_from_slack, user_name
 from bot.transfer.slack_export import ExportChannel, ExportedMessage, SlackExport
 
 # Slack's own user writes reminders and the like; exports do not list it in users.json.
@@ -54,7 +54,9 @@ class ChannelHistory:
 
     @property
     def last_at(self) -> datetime:
-        return times.from_slack_ts(self.messages[-1].raw["ts"])
+        """When the last person spoke: a bot's post or a join days later does not end an incident."""
+        spoken = [m for m in self.messages if _recorded(m.raw, self.channel.id)]
+        return times.from_slack_ts((spoken or self.messages)[-1].raw["ts"])
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class Imported:
     incident_id: int
     messages: int  # timeline entries recorded
     marks: int  # reactions that marked a message (one per person and emoji)
-    closed_by_import: bool  # nobody marked it resolved: resolved at the last message
+    closed_by_import: bool  # nobody marked it resolved: resolved at the last message a person wrote
     refused_marks: int = 0  # reactions the live bot would have refused too (on a bot's post, out of order)
 
 
@@ -83,8 +85,8 @@ def read_history(
     names: dict[str, str] = {}
     for message in messages:
         raw = message.raw
-        if _spoken_by_a_person(raw) and not is_user_id(raw["user"]):
-            raise ImportRefused(f"{message.file}: message {raw['ts']} has a malformed user {raw['user']!r}")
+        if _spoken_by_a_person(raw) and not is_user_id(author(raw)):
+            raise ImportRefused(f"{message.file}: message {raw['ts']} has a malformed user {author(raw)!r}")
         for user in _people_in(raw, channel.id, reactions):
             if user in names:
                 continue
@@ -151,7 +153,7 @@ def import_history(
     recorded = marked = refused = 0
     for message in history.messages:
         raw = message.raw
-        spoken = message_from_slack(raw, channel.id) if raw.get("subtype") in SPOKEN else None
+        spoken = _recorded(raw, channel.id)
         if spoken is not None and batch.store.message(channel.id, spoken.ts) is None:
             submit(RecordMessage(spoken), spoken.user_id, now)
             recorded += 1
@@ -196,15 +198,20 @@ def _marking_reactions(raw: dict, reactions: dict[str, str]) -> list[tuple[str, 
     return found
 
 
+def _recorded(raw: dict, channel_id: str):
+    """The entry the live `message` path records for this message, or None (joins, bots…)."""
+    return message_from_slack(raw, channel_id) if raw.get("subtype") in SPOKEN else None
+
+
 def _spoken_by_a_person(raw: dict) -> bool:
     """What the live `message` path would try to record (before checking the user id)."""
-    return raw.get("subtype") in SPOKEN and not raw.get("bot_id") and bool(raw.get("user"))
+    return raw.get("subtype") in SPOKEN and not raw.get("bot_id") and bool(author(raw))
 
 
 def _people_in(raw: dict, channel_id: str, reactions: dict[str, str]) -> list[str]:
     """Whom the record will name from this message: its author if recorded, and whoever marked it."""
     people = []
-    spoken = message_from_slack(raw, channel_id) if raw.get("subtype") in SPOKEN else None
+    spoken = _recorded(raw, channel_id)
     if spoken is not None and spoken.user_id:
         people.append(spoken.user_id)
     people += [user for _emoji, user in _marking_reactions(raw, reactions)]

@@ -143,6 +143,9 @@ class SlackStandIn:
         self.home_tab_enabled = True
         self.canvases_enabled = True
         self.free_plan = False
+        # Some workspaces refuse channel names outside ASCII (accented letters, less common scripts)
+        # with invalid_name_specials; Slack itself takes lowercase letters of any script.
+        self.ascii_channel_names_only = False
         self._triggers: dict[str, dict] = {}
         self._uploads: dict[str, dict] = {}  # file id -> pending or completed upload
         self._files: list[dict] = []
@@ -594,7 +597,7 @@ class SlackStandIn:
     @_api("conversations.create", required={"name": "invalid_name_required"})
     def _conversations_create(self, args: dict) -> dict:
         name = str(args["name"])
-        problem = _channel_name_problem(name)
+        problem = _channel_name_problem(name, ascii_only=self.ascii_channel_names_only)
         if problem:
             raise SlackError(problem)
         if self._channel_named(name):
@@ -1361,15 +1364,17 @@ def _flag(value: Any) -> bool:
 # --- channel names, users, timestamps ----------------------------------------------------------------
 
 
-def _channel_name_problem(name: str) -> str | None:
-    """Slack's rule: lowercase letters (any script), digits, hyphens, underscores; at most 80 characters."""
+def _channel_name_problem(name: str, ascii_only: bool = False) -> str | None:
+    """Slack's rule: lowercase letters (any script: Latin with accents, Cyrillic, Greek, Hangul, kana,
+    kanji…), digits, hyphens, underscores; at most 80 characters. `ascii_only`: a workspace that
+    takes only ASCII letters and digits."""
     if not name:
         return "invalid_name_required"
     if len(name) > MAX_CHANNEL_NAME:
         return "invalid_name_maxlength"
     for char in name:
         allowed = char in "-_" or unicodedata.category(char)[0] in "LNM"
-        if not allowed or char != char.lower():
+        if not allowed or char != char.lower() or (ascii_only and not char.isascii()):
             return "invalid_name_specials"
     if all(char in "-_" for char in name):
         return "invalid_name_punctuation"
