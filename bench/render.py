@@ -24,23 +24,23 @@ TIMEZONE = "Asia/Tokyo"
 
 def main(argv: list[str]) -> int:
     from bot.config import Settings
-    from bot.domain import incidents
-    from bot.postmortem import builder as postmortem_builder
+    from bot.postmortem import builder
     from bot.postmortem.render import render_postmortem
     from storage.db import Database
+    from storage.incident_store import reading
 
     url, incident_id = argv[1], int(argv[2])
     language = argv[3] if len(argv) > 3 and not argv[3].startswith("--") else "en"
     out = argv[argv.index("--out") + 1] if "--out" in argv else None
     database = Database(Settings.from_env({"DATABASE_URL": url}, need_slack=False).database_url)
-    with database.session() as session:  # connect (and warm the pool) outside the timings
-        incidents.get_incident(session, incident_id)
+    with reading(database) as store:  # connect (and warm the pool) outside the timings
+        store.incident(incident_id)
     baseline_kb = _vmhwm_kb()
 
     t0 = time.perf_counter()
-    with database.session() as session:
-        incident = incidents.get_incident(session, incident_id)
-        data = postmortem_builder.build(session, incident, ZoneInfo(TIMEZONE), GENERATED_AT)
+    with reading(database) as store:
+        incident = store.incident(incident_id)
+        data = builder.build(store, incident, ZoneInfo(TIMEZONE), GENERATED_AT)
     t1 = time.perf_counter()
     document = render_postmortem(data, language)
     t2 = time.perf_counter()

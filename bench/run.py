@@ -29,6 +29,7 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 from sqlalchemy import func, select
@@ -38,11 +39,14 @@ from bench.seed import seed_incident
 from bench.stream import INCIDENT, OTHER, StreamBuilder
 from bench.texts import PEOPLE
 from bot.config import Settings
-from bot.domain import incidents as domain
+from bot.domain import lifecycle
+from bot.domain.changes import Context
+from bot.domain.requests import Declare, Via
 from bot.domain.times import utcnow
 from storage.db import Database
+from storage.incident_store import changing
 from storage.migrate import upgrade
-from storage.models import Incident, TimelineEntry
+from storage.models import TimelineEntry
 from tests.support import scratch_databases
 from tests.support.slack_requests import SlackRequests
 from tests.support.slack_standin import BOT_USER_ID, SlackStandIn
@@ -79,13 +83,13 @@ def open_database(url: str) -> Database:
 
 
 def declare_stream_incident(db: Database, channel_id: str, channel_name: str) -> int:
-    """The incident the stream talks in, declared through the domain as `/incident start` would."""
-    with db.session() as session:
-        change = domain.declare(session, title="Benchmark: checkout API returns 502", severity="P1",
-                                declared_by="U0ANA", now=utcnow(), team_id="T0TEAM", origin_channel_id="C0GENERAL")
-        incident = session.get(Incident, change.incident_id)
-        incident.channel_id, incident.channel_name = channel_id, channel_name
-        return incident.id
+    """The incident the stream talks in, declared by the domain's rule as `/incident start` would,
+    already in the channel the stream uses."""
+    intent = Declare(title="Benchmark: checkout API returns 502", severity="P1", team_id="T0TEAM",
+                     origin_channel="C0GENERAL", channel_id=channel_id, channel_name=channel_name)
+    with changing(db) as store:
+        context = Context(actor="U0ANA", via=Via.COMMAND, now=utcnow(), tz=ZoneInfo("Asia/Tokyo"))
+        return lifecycle.declare(store, intent, context).incident_id
 
 
 # --- one app under load ----------------------------------------------------------------------------
