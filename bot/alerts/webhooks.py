@@ -155,7 +155,7 @@ def _answer(outcome) -> dict:
         result = "declared" if outcome.set_up_channel else "added"
         return {"ok": True, "result": result, "incident": outcome.incident_id}
     if isinstance(outcome, UnmatchedAlerts):
-        return {"ok": True, "result": "posted: no rule in ALERT_RULES matched"}
+        return {"ok": True, "result": "no rule matched"}
     return {"ok": True, "result": "nothing new"}
 
 
