@@ -146,6 +146,11 @@ def test_a_critical_alert_declares_from_the_first_notification_started_at_its_st
     earlier = (first_start - timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M")
     assert "Recorded" in bot.command(ANA, f"started {earlier}", channel=incident.channel_id)["text"]
     assert milestones_of(bot.db, incident.id)["started"].source == "command"
+    noticed = bot.say(incident, KEN, "checkout dashboards red since a minute ago")
+    bot.event(bot.slack.reaction_added(KEN, incident.channel_id, noticed["ts"], "rotating_light"))
+    assert milestones_of(bot.db, incident.id)["detected"].source == "reaction"
+    bot.event(bot.slack.reaction_removed(KEN, incident.channel_id, noticed["ts"], "rotating_light"))
+    assert milestones_of(bot.db, incident.id)["detected"].source == "alert"  # the alerts' time comes back
 
 
 def test_further_alerts_join_the_groups_incident_and_a_resent_notification_adds_nothing(alerting, standin):
