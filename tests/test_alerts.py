@@ -31,7 +31,6 @@ from tests.support.alert_senders import (
     pagerduty_event,
     pagerduty_signature,
     post,
-    rfc3339,
 )
 from tests.support.records import milestones_of
 
