@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.alerts.rules import AlertRules, RulesError, default_rules, parse_rules
 from bot.stats.insights import METRICS, Targets, parse_duration_setting
 from bot.domain.marks import DEFAULT_REACTIONS, parse_reaction_setting
 from bot.reminders.rhythm import DEFAULT_LEAD_NUDGE_MINUTES, DEFAULT_NUDGE_MINUTES, DEFAULT_POSTMORTEM_DUE_DAYS, Rhythm
@@ -51,6 +52,10 @@ class Settings:
     api_timeout_seconds: float = DEFAULT_API_TIMEOUT_SECONDS
     targets: Targets = field(default_factory=Targets)  # TTD / TTM / TTR per severity, for /incident stats
     postmortem_canvas: bool = False  # also put the postmortem in a canvas in the incident channel
+    # Alerts (bot/alerts/): each endpoint is off (404) while its secret is unset.
+    alert_webhook_token: str | None = None  # /alerts/alertmanager and /alerts/grafana: Authorization: Bearer …
+    pagerduty_webhook_secret: str | None = None  # /alerts/pagerduty: X-PagerDuty-Signature
+    alert_rules: AlertRules = field(default_factory=default_rules)  # which alerts declare, at which severity
 
     @property
     def socket_mode(self) -> bool:
@@ -90,6 +95,9 @@ class Settings:
             api_timeout_seconds=_positive_number(env, "SLACK_API_TIMEOUT", DEFAULT_API_TIMEOUT_SECONDS, allow_zero=False),
             targets=_targets(env),
             postmortem_canvas=_boolean(env, "POSTMORTEM_CANVAS", default=False),
+            alert_webhook_token=_secret(env, "ALERT_WEBHOOK_TOKEN", min_length=16),
+            pagerduty_webhook_secret=_secret(env, "PAGERDUTY_WEBHOOK_SECRET", min_length=8),
+            alert_rules=_alert_rules(env),
         )
 
 
@@ -228,3 +236,27 @@ def _boolean(env: Mapping[str, str], name: str, *, default: bool) -> bool:
     if value.lower() in _FALSE:
         return False
     raise ConfigError(f"{name} must be true or false, got {value!r}")
+
+
+def _secret(env: Mapping[str, str], name: str, *, min_length: int) -> str | None:
+    """A shared secret for a webhook: long enough not to be guessed, and sendable in a header."""
+    value = _optional(env, name)
+    if value is not None and (len(value) < min_length or not value.isascii() or any(c.isspace() for c in value)):
+        raise ConfigError(f"{name} must be at least {min_length} characters of ASCII without spaces (it is {len(value)} long)")
+    return value
+
+
+def _alert_rules(env: Mapping[str, str]) -> AlertRules:
+    """ALERT_RULES: the rules themselves, or @/path/to/a/file holding them (bot/alerts/rules.py)."""
+    value = _optional(env, "ALERT_RULES")
+    if value is None:
+        return default_rules()
+    if value.startswith("@"):
+        try:
+            value = open(value[1:], encoding="utf-8").read()
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(f"ALERT_RULES names a file that cannot be read: {value[1:]!r} ({type(error).__name__})") from None
+    try:
+        return parse_rules(value)
+    except RulesError as error:
+        raise ConfigError(f"ALERT_RULES {error}") from None

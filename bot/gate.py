@@ -12,6 +12,9 @@ applies the same rules, in the same order, to every one of them:
    so the channel never holds a postmortem that disagrees with the record.
 
 It returns the Change for the Slack layer to render, or raises IncidentError saying why not.
+
+A request that names no incident but finds its own (an alert notification names its group, see
+LOCATED) is located and carried out in one unit of work, with what it found locked.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from bot.domain import access, action_items, deadlines, lifecycle, tags, timeline
+from bot.domain import access, action_items, alerts, deadlines, lifecycle, tags, timeline
 from bot.domain.changes import Change, Context, IncidentError
 from bot.domain.records import IncidentRecord
 from bot.domain.requests import (
@@ -31,14 +34,17 @@ from bot.domain.requests import (
     ClearDeadline,
     CloseImported,
     CompleteActionItem,
+    ConfirmMitigated,
     Decide,
     Declare,
+    DeclareFromAlerts,
     DeleteMessage,
     EditMessage,
     MarkPostmortemDone,
     PostUpdate,
     PushActionItem,
     React,
+    ReceiveAlerts,
     RecordMessage,
     ReminderSent,
     RepostPostmortem,
@@ -89,6 +95,21 @@ RULES: dict[type, Callable] = {
     EditMessage: timeline.edit_message,
     DeleteMessage: timeline.delete_message,
     ReminderSent: rhythm.reminder_sent,
+    ReceiveAlerts: alerts.receive,
+    DeclareFromAlerts: alerts.already_declared,
+    ConfirmMitigated: alerts.confirm_mitigated,
+}
+
+# Requests that find their incident themselves, inside their unit of work: an alert notification
+# names its group, and the group's incident (bot/domain/alerts.py) is the one it is about.
+# `find(store, intent)` returns that incident's id (and locks what it decided by), then the
+# request is applied to it as any other; or None, and `otherwise(store, intent, ctx)` decides what
+# happens without one (declare, or nothing). Both in one unit of work, so two instances given the
+# same notification at once cannot both declare. Only the bot's own ways, and requests that anyone
+# may make (declaring), are located this way: no membership is asked.
+LOCATED: dict[type, tuple[Callable, Callable]] = {
+    ReceiveAlerts: (alerts.incident_for, alerts.declare_or_post),
+    DeclareFromAlerts: (alerts.incident_for_button, alerts.declare_from_button),
 }
 
 
@@ -110,6 +131,9 @@ class Gate:
         if isinstance(request.intent, Declare):
             with changing(self._db) as store:
                 return lifecycle.declare(store, request.intent, self._context(request, utcnow()))
+        located = LOCATED.get(type(request.intent))
+        if located is not None:
+            return self._locate_and_apply(request, *located)
         incident, item = self._find(request)
         # Asked before the incident is locked, so no lock is held while Slack answers.
         access.check_may_change(request, incident, self._is_member, item)
@@ -121,6 +145,16 @@ class Gate:
         """Several requests in one unit of work, all or nothing (an import). Only the bot's own ways in."""
         with changing(self._db) as store:
             yield Batch(store, self._context)
+
+    def _locate_and_apply(self, request: Request, find: Callable, otherwise: Callable):
+        """A located request (see LOCATED); what `otherwise` returns when no incident takes it
+        (alerts.UnmatchedAlerts: alerts posted, not an incident's change) goes back as it is."""
+        with changing(self._db) as store:
+            context = self._context(request, utcnow())
+            incident_id = find(store, request.intent)
+            if incident_id is None:
+                return otherwise(store, request.intent, context)
+            return apply(store, request, context, incident_id)
 
     def _find(self, request: Request) -> tuple[IncidentRecord, object]:
         """The incident a request is about (and the action item, for an item's buttons)."""

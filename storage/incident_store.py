@@ -28,6 +28,7 @@ from bot.domain.records import (
     NewEntry,
     SlackMessage,
 )
+from storage.alert_store import AlertGroups
 from storage.db import Database
 from storage.models import (
     ActionItem,
@@ -102,7 +103,7 @@ def counting_milestone_marks(*where):
     )
 
 
-class SqlIncidentStore:
+class SqlIncidentStore(AlertGroups):
     def __init__(self, session: Session):
         self.session = session
         self._rows: dict[int, Incident] = {}

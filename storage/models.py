@@ -89,6 +89,10 @@ class Incident(Base):
     imported_from: Mapped[str | None] = mapped_column(Text)
     # The channel canvas holding the postmortem (POSTMORTEM_CANVAS=true).
     postmortem_canvas_id: Mapped[str | None] = mapped_column(String(32))
+    # The way it was declared (`command`, `form`, `import`, `alert`, `button`); NULL before 0004.
+    declared_via: Mapped[str | None] = mapped_column(String(16))
+    # Links the header shows (an alert's source, Grafana's panel and dashboard): [{"kind", "name", "url"}].
+    links: Mapped[list[dict] | None] = mapped_column(JSON)
 
     entries: Mapped[list[TimelineEntry]] = relationship(back_populates="incident", cascade="all, delete-orphan")
     roles: Mapped[list[RoleAssignment]] = relationship(cascade="all, delete-orphan")
@@ -221,6 +225,42 @@ class Person(Base):
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime]
+
+
+class AlertGroup(Base):
+    """A group of alerts as their source groups them (Alertmanager's groupKey, a PagerDuty incident).
+
+    One row per (source, group key), whoever delivers its notifications: the row is locked while a
+    notification is decided, so two instances given the same notification at once decide one after
+    the other. `incident_id` is the one incident the group's alerts go to (bot/domain/alerts.py).
+    """
+
+    __tablename__ = "alert_groups"
+    __table_args__ = (UniqueConstraint("source", "key_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    group_key: Mapped[str] = mapped_column(Text)
+    # sha256 of the group key: keys can be long, the unique index needs a bounded column.
+    key_hash: Mapped[str] = mapped_column(String(64))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class AlertReceipt(Base):
+    """What the bot already did with one alert of a group: each is done once, whoever retries."""
+
+    __tablename__ = "alert_receipts"
+    # e.g. "firing|<digest of fingerprint and startsAt>": a repeat or a retry inserts nothing.
+    __table_args__ = (UniqueConstraint("group_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("alert_groups.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(80))
+    # The incident it went to; NULL for an alert only posted to the announce channel.
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"), index=True)
+    data: Mapped[dict] = mapped_column(JSON)  # the alert as received (bot.domain.records.Alert.as_data)
+    received_at: Mapped[datetime]
 
 
 Index("ix_timeline_entries_incident_occurred", TimelineEntry.incident_id, TimelineEntry.occurred_at)

@@ -39,6 +39,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "files.getUploadURLExternal": {"files:write"},
     "files.completeUploadExternal": {"files:write"},
     "users.info": {"users:read"},
+    "auth.test": set(),  # the bot's own user, who declares what alerts declare (bot/alerts/webhooks.py)
     "views.open": set(),
     "views.push": set(),
     "views.update": set(),

@@ -18,14 +18,17 @@ from bot.domain.requests import (
     ClearDeadline,
     CloseImported,
     CompleteActionItem,
+    ConfirmMitigated,
     Decide,
     Declare,
+    DeclareFromAlerts,
     DeleteMessage,
     EditMessage,
     MarkPostmortemDone,
     PostUpdate,
     PushActionItem,
     React,
+    ReceiveAlerts,
     RecordMessage,
     ReminderSent,
     RepostPostmortem,
@@ -45,7 +48,8 @@ REOPEN_HINT = "To reopen it, run `/incident status investigating` in its channel
 NOT_A_MEMBER = "Only members of this incident's channel can change the incident. Join the channel first."
 
 # What each way in may ask for. A reaction marks a message (and so may set a milestone); it
-# cannot change the severity. The clock only records that it sent a reminder. Anything else
+# cannot change the severity. An alert only reports its alerts (bot/domain/alerts.py decides
+# what that does). The clock only records that it sent a reminder. Anything else
 # arriving by a way is a bug in the Slack layer, refused rather than carried out.
 _COMMANDS = (
     Declare, RetrySetup, ChangeStatus, PostUpdate, ChangeSeverity, SetLead, SetRole, AddNote, SetMilestone,
@@ -54,11 +58,13 @@ _COMMANDS = (
 WAYS_IN: dict[Via, tuple[type, ...]] = {
     Via.COMMAND: _COMMANDS,
     Via.REACTION: (React,),
-    Via.BUTTON: (ChangeStatus, SetLead, SnoozeNudges, Decide, CompleteActionItem, PushActionItem),
+    Via.BUTTON: (
+        ChangeStatus, SetLead, SnoozeNudges, Decide, CompleteActionItem, PushActionItem, DeclareFromAlerts, ConfirmMitigated,
+    ),
     Via.FORM: (Declare, ChangeStatus, ChangeSeverity, PostUpdate),
     Via.MESSAGE: (EditMessage, DeleteMessage),
     Via.IMPORT: (Declare, RecordMessage, EditMessage, React, CloseImported),
-    Via.ALERT: (Declare, AddNote, PostUpdate, SetMilestone),
+    Via.ALERT: (ReceiveAlerts,),
     Via.CLOCK: (ReminderSent,),
 }
 
@@ -72,8 +78,9 @@ def needs_membership(request: Request, item: ActionItemRecord | None = None) -> 
     """Whether this request may be carried out only for a member of the incident's channel.
 
     - People's ways in (command, reaction, button, form): yes, except declaring (there is no
-      channel yet), retrying a setup (only the declarer may, see the lifecycle) and an action
-      item's own owner pressing its buttons (a reminder reaches them by DM).
+      channel yet; the Declare button under unmatched alerts too), retrying a setup (only the
+      declarer may, see the lifecycle) and an action item's own owner pressing its buttons (a
+      reminder reaches them by DM).
     - An edited or deleted message: no; Slack already allowed it, and the record follows Slack.
     - The bot's own ways (import, alert, the reminder clock): no; they act for the team.
     """
@@ -81,7 +88,7 @@ def needs_membership(request: Request, item: ActionItemRecord | None = None) -> 
         return False
     if request.via is Via.MESSAGE:
         return False  # Slack already let them edit or delete it; the record follows what Slack holds
-    if isinstance(request.intent, (Declare, RetrySetup)):
+    if isinstance(request.intent, (Declare, RetrySetup, DeclareFromAlerts)):
         return False
     if isinstance(request.intent, (CompleteActionItem, PushActionItem)) and item is not None:
         return item.owner_id != request.actor

@@ -33,6 +33,7 @@ from bot.domain.requests import (
     SetMilestone,
     SetRole,
     SnoozeNudges,
+    Via,
 )
 from bot.domain.store import IncidentStore
 from bot.reminders.rhythm import SNOOZE
@@ -86,6 +87,7 @@ def declare(store: IncidentStore, intent: Declare, ctx: Context) -> Change:
         channel_id=intent.channel_id,
         channel_name=intent.channel_name,
         imported_from=intent.imported_from,
+        declared_via=ctx.via.value,
     )
     incident.id = store.add_incident(incident)
     record(store, incident, "declared", ctx, title, {"severity": severity})
@@ -108,7 +110,8 @@ def retry_setup(incident: IncidentRecord, intent: RetrySetup, ctx: Context) -> C
     """Finish the Slack side of a declaration that failed: the incident itself was kept."""
     if incident.setup_error is None and incident.header_ts is not None:
         raise IncidentError(f"Incident #{incident.id} is already set up in <#{incident.channel_id}>.")
-    if ctx.actor not in (incident.declared_by, incident.commander_id):
+    # An incident an alert declared was declared by nobody in particular: anyone may finish it.
+    if ctx.actor not in (incident.declared_by, incident.commander_id) and incident.declared_via != Via.ALERT.value:
         raise IncidentError(f"Only whoever declared incident #{incident.id} can retry its setup.")
     return Change(incident.id, "retry", ctx.actor, "setting up again", post_in_channel=False, refresh_header=False, set_up_channel=True)
 

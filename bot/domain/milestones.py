@@ -5,8 +5,8 @@ reaction on a person's message (the message's own time), implied by a status
 change (`status identified`), or by an import. The rules, each in one function:
 
 - `effective_milestones`: the latest explicit setting (command or reaction) wins;
-  removing a reaction falls back to the one before it; a status change counts only
-  when nothing explicit is left; `started` and `detected` fall back to the
+  removing a reaction falls back to the one before it; a status change or an alert
+  counts only when nothing explicit is left; `started` and `detected` fall back to the
   declaration time, and say so.
 - `order_problem`: started ≤ detected ≤ mitigated ≤ resolved, and identified ≥ started.
 - `time_for_now`: "now" tolerates the skew between Slack's clock and ours.
@@ -21,6 +21,8 @@ from datetime import datetime, timedelta
 from bot.domain import times
 from bot.domain.records import MILESTONES, Claim, MilestoneTime
 
+# A person's word. Alerts' times (source "alert", bot/domain/alerts.py) are not explicit on purpose:
+# they stand until a person says otherwise, and come back when that person's reaction is removed.
 EXPLICIT_SOURCES = ("command", "reaction")
 # The order milestones must keep: each is at or after the ones before it.
 ORDER = ("started", "detected", "mitigated", "resolved")

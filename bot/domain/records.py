@@ -60,6 +60,8 @@ class IncidentRecord:
     postmortem_done_at: datetime | None = None
     imported_from: str | None = None
     postmortem_canvas_id: str | None = None
+    declared_via: str | None = None  # the Via it was declared by ("alert": nobody in particular declared it)
+    links: list[dict] | None = None  # what the header links: [{"kind", "name", "url"}] (an alert's source, panel…)
 
     @property
     def is_open(self) -> bool:
@@ -77,14 +79,14 @@ class Claim:
     milestone: str
     at: datetime  # the moment the milestone names
     recorded_at: datetime  # when somebody said so; later claims win
-    source: str  # "command" | "reaction" | "status" | "import" | "alert"
+    source: str  # "command" | "reaction" | "status" | "import" | "alert" (bot/domain/alerts.py)
 
 
 @dataclass(frozen=True)
 class MilestoneTime:
     name: str  # one of MILESTONES
     at: datetime | None
-    # Where the time came from: "command", "reaction", "status", "import", "declaration"
+    # Where the time came from: "command", "reaction", "status", "import", "alert", "declaration"
     # (started/detected default to the declaration when nobody set them), or None when the
     # milestone is not recorded.
     source: str | None = None
@@ -162,3 +164,55 @@ class NewEntry:
     text: str
     at: datetime
     data: dict | None = field(default=None, hash=False)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One alert of a notification from Alertmanager, Grafana or PagerDuty, as plain values.
+
+    Its words (name, summary, labels) are the alert's own: stored and shown as they came, never
+    translated. `fingerprint` and `starts_at` name one firing of one alert: a repeat or a retry of
+    the same notification carries the same pair, a new firing of the same alert a new `starts_at`.
+    """
+
+    fingerprint: str
+    status: str  # "firing" | "resolved"
+    name: str  # the `alertname` label (PagerDuty: the incident's title)
+    starts_at: datetime
+    ends_at: datetime | None = None  # when it resolved; None while it fires
+    summary: str = ""  # annotations.summary
+    description: str = ""  # annotations.description
+    labels: tuple[tuple[str, str], ...] = ()
+    links: tuple[tuple[str, str], ...] = ()  # (kind, url): source | panel | dashboard | silence | pagerduty
+    values: str = ""  # Grafana's values that fired it, e.g. "B=44.24, C=1"
+    acknowledged_by: str | None = None  # PagerDuty: who acknowledged it
+    acknowledged_at: datetime | None = None
+    event_id: str | None = None  # PagerDuty's event id (one per acknowledgement)
+
+    @property
+    def firing(self) -> bool:
+        return self.status == "firing"
+
+    def label(self, name: str) -> str | None:
+        return next((value for key, value in self.labels if key == name), None)
+
+    def link(self, kind: str) -> str | None:
+        return next((url for key, url in self.links if key == kind), None)
+
+    def as_data(self) -> dict:
+        """A JSON-able dict, to keep with what was done with the alert (and to declare from it later)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in ("starts_at", "ends_at", "acknowledged_at"):
+            data[name] = data[name].isoformat() if data[name] else None
+        data["labels"] = [list(pair) for pair in self.labels]
+        data["links"] = [list(pair) for pair in self.links]
+        return data
+
+    @classmethod
+    def from_data(cls, data: dict) -> "Alert":
+        values = {f.name: data.get(f.name) for f in fields(cls) if f.name in data}
+        for name in ("starts_at", "ends_at", "acknowledged_at"):
+            values[name] = datetime.fromisoformat(values[name]) if values.get(name) else None
+        values["labels"] = tuple(tuple(pair) for pair in data.get("labels") or ())
+        values["links"] = tuple(tuple(pair) for pair in data.get("links") or ())
+        return cls(**values)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from bot.domain.records import SlackMessage
+from bot.domain.records import Alert, SlackMessage
 
 
 class Via(str, Enum):
@@ -215,11 +215,49 @@ class ReminderSent:
     item_id: int | None = None
 
 
+# --- alerts (bot/domain/alerts.py) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlertDeclaration:
+    """What ALERT_RULES say to declare for a notification (bot/alerts/rules.py): the alerts' own words."""
+
+    title: str  # plain text: annotations.summary, else the alertname
+    severity: str  # P1-P4
+    tags: tuple[str, ...] = ()  # normalised
+    description: str = ""  # plain text: annotations.description
+
+
+@dataclass(frozen=True)
+class ReceiveAlerts:
+    """A notification about one group of alerts: it joins the group's incident, or declares one."""
+
+    source: str  # alertmanager | grafana | pagerduty
+    group_key: str  # Alertmanager's groupKey, Grafana's org and groupKey, PagerDuty's incident id
+    alerts: tuple[Alert, ...]
+    declare: AlertDeclaration | None  # None: no rule matched; the alerts are posted with a Declare button
+    received_at: datetime  # when the notification arrived: the incident's `detected` if it declares
+
+
+@dataclass(frozen=True)
+class DeclareFromAlerts:
+    """The Declare button under alerts that matched no rule."""
+
+    group_id: int
+
+
+@dataclass(frozen=True)
+class ConfirmMitigated:
+    """The "Mark mitigated" button offered when every alert of an incident has resolved."""
+
+    at_iso: str  # the last alert's end, as the button was made
+
+
 Intent = (
     Declare | RetrySetup | ChangeStatus | PostUpdate | ChangeSeverity | SetLead | SetRole | AddNote | SetMilestone
     | AddActionItem | CompleteActionItem | PushActionItem | SetDeadline | ClearDeadline | Decide | SnoozeNudges
     | Tag | Untag | MarkPostmortemDone | RepostPostmortem | React | RecordMessage | EditMessage | DeleteMessage
-    | CloseImported | ReminderSent
+    | CloseImported | ReminderSent | ReceiveAlerts | DeclareFromAlerts | ConfirmMitigated
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
+from bot.alerts import webhooks as alert_webhooks
 from bot.listeners import actions, commands, events, views
 from bot.services import Services
 
@@ -19,3 +20,4 @@ def register_listeners(app: App, services: Services) -> None:
     events.register(app)
     actions.register(app)
     views.register(app)
+    alert_webhooks.attach(app, services)  # /alerts/*, served beside /slack/events

@@ -6,12 +6,16 @@ command that does the same thing; a refusal goes privately to whoever pressed.
 
 from __future__ import annotations
 
+from bot.alerts import delivery as alert_delivery
+from bot.alerts import texts as alert_texts
 from bot.domain import access, lifecycle
 from bot.domain.changes import IncidentError
 from bot.domain.requests import (
     ChangeStatus,
     CompleteActionItem,
+    ConfirmMitigated,
     Decide,
+    DeclareFromAlerts,
     Intent,
     PushActionItem,
     Request,
@@ -37,6 +41,8 @@ def register(app) -> None:
         app.action(action_id)(ack=decide_at_deadline, lazy=[run_after_ack])
     app.action(blocks.ACTION_DONE)(ack=complete_action_item, lazy=[run_after_ack])
     app.action(blocks.ACTION_PUSH)(ack=push_action_item, lazy=[run_after_ack])
+    app.action(alert_texts.DECLARE)(ack=declare_from_alerts, lazy=[alert_delivery.run_after_button])
+    app.action(alert_texts.MARK_MITIGATED)(ack=mark_mitigated_from_alerts, lazy=[run_after_ack])
 
 
 def open_status_form(ack, body: dict, action: dict, context, services: Services) -> None:
@@ -88,6 +94,21 @@ def push_action_item(ack, body: dict, action: dict, context, services: Services)
     ack()
     item_id, due = _item_value(action)
     context["after_ack"] = _for_home(body, _submit(body, services, PushActionItem(item_id, due)))
+
+
+def declare_from_alerts(ack, body: dict, action: dict, context, services: Services) -> None:
+    """Declare under alerts no rule matched (the announce channel): anyone may."""
+    ack()
+    value = str(action.get("value", ""))
+    context["after_ack"] = _submit(body, services, DeclareFromAlerts(int(value) if value.isdigit() else 0))
+
+
+def mark_mitigated_from_alerts(ack, body: dict, action: dict, context, services: Services) -> None:
+    """Mitigated at the alerts' end, offered once every alert of the incident has resolved."""
+    ack()
+    incident_ref, _, at_iso = str(action.get("value", "")).partition("|")
+    incident_id = int(incident_ref) if incident_ref.isdigit() else 0
+    context["after_ack"] = _submit(body, services, ConfirmMitigated(at_iso), incident_id)
 
 
 def _submit(body: dict, services: Services, intent: Intent, incident_id: int | None = None) -> list:

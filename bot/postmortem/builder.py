@@ -15,7 +15,7 @@ from storage.incident_store import SqlIncidentStore
 # Bot-recorded kinds that belong in the key timeline (messages get there by being marked).
 KEY_KINDS = (
     "declared", "status", "update", "severity", "lead", "role", "note", "milestone", "action", "reopened",
-    "deadline", "decision", "action_done", "postmortem_done",
+    "deadline", "decision", "action_done", "postmortem_done", "alert", "alert_resolved", "alert_ack",
 )
 
 

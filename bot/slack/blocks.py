@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.alerts import texts as alert_texts
 from bot.domain import times
 from bot.domain.durations import format_duration
 from bot.domain.records import SEVERITIES, STATUSES, ActionItemRecord, IncidentRecord, MilestoneTime
@@ -44,7 +45,7 @@ def header(incident: IncidentRecord, milestones: dict[str, MilestoneTime], tz: Z
         milestone = milestones[name]
         if milestone.at is None:
             return "—"
-        note = " (declared)" if milestone.defaulted else ""
+        note = " (declared)" if milestone.defaulted else alert_texts.milestone_note(milestone, tz)
         return times.show(milestone.at, tz) + note
 
     commander = f"<@{incident.commander_id}>" if incident.commander_id else "_nobody yet: `/incident lead @you`_"
@@ -63,6 +64,7 @@ def header(incident: IncidentRecord, milestones: dict[str, MilestoneTime], tz: Z
     ]
     if incident.description:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": safe(incident.description, 3000)}})
+    blocks += alert_texts.header_blocks(incident, tz)  # the alerts that declared or joined it
     if incident.is_open:
         blocks.append(
             {

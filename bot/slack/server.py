@@ -13,6 +13,8 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.request.internals import build_context
 
+from bot.alerts import webhooks as alert_webhooks
+
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
@@ -60,13 +62,18 @@ class _RequestHandler(SlackRequestHandler):
 
 
 def wsgi_app(app: App) -> Callable:
-    """/slack/events for Slack, /healthz for load balancers, 404 for anything else."""
+    """/slack/events for Slack, /alerts/* for alerts (bot/alerts/webhooks.py), /healthz for load
+    balancers, 404 for anything else."""
     handler = _RequestHandler(app, path=EVENTS_PATH)
+    alerts = alert_webhooks.for_app(app)
 
     def application(environ, start_response):
-        if environ.get("PATH_INFO") == "/healthz":
+        path = environ.get("PATH_INFO") or ""
+        if path == "/healthz":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok"]
+        if alerts is not None and path.startswith(alert_webhooks.PREFIX):
+            return alerts(environ, start_response)
         return handler(environ, start_response)
 
     return application

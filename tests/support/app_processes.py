@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # The bot's own settings: none may leak from the caller's environment into a process under test.
 OUR_SETTINGS = ("SLACK_", "INCIDENT_", "DATABASE_URL", "POSTMORTEM_", "REACTION_", "NUDGE_", "WEB_", "PORT", "SCHEDULER",
-                "LOG_LEVEL", "LEAD_NUDGE", "CLOCK_POLL", "TARGET_")
+                "LOG_LEVEL", "LEAD_NUDGE", "CLOCK_POLL", "TARGET_", "ALERT_", "PAGERDUTY_")
 
 
 def free_port() -> int:
