@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from bot.stats.insights import METRICS, Targets, parse_duration_setting
 from bot.domain.marks import DEFAULT_REACTIONS, parse_reaction_setting
 from bot.reminders.rhythm import DEFAULT_LEAD_NUDGE_MINUTES, DEFAULT_NUDGE_MINUTES, DEFAULT_POSTMORTEM_DUE_DAYS, Rhythm
 
 DEFAULT_DATABASE_URL = "sqlite:///incidents.db"
-POSTMORTEM_LANGUAGES = ("en", "ja")
 # embedded: every web process also runs the reminder clock (one process is enough to run the bot);
 # external: reminders run only in `python app.py clock` (the Procfile's clock process).
 SCHEDULER_MODES = ("embedded", "external")
@@ -51,6 +51,7 @@ class Settings:
     api_timeout_seconds: float = DEFAULT_API_TIMEOUT_SECONDS
     targets: Targets = field(default_factory=Targets)  # TTD / TTM / TTR per severity, for /incident stats
     postmortem_canvas: bool = False  # also put the postmortem in a canvas in the incident channel
+    language: str = DEFAULT_LANGUAGE  # the workspace's: channel messages, and whoever's Slack locale has none of ours
 
     @property
     def socket_mode(self) -> bool:
@@ -82,7 +83,7 @@ class Settings:
             timezone=_timezone(env),
             announce_channel=_announce_channel(env),
             port=_port(env),
-            postmortem_language=_language(env),
+            postmortem_language=_language(env, "POSTMORTEM_LANGUAGE", default=_language(env, "BOT_LANGUAGE")),
             reactions=_reactions(env),
             rhythm=_rhythm(env),
             scheduler_mode=_scheduler_mode(env),
@@ -90,6 +91,7 @@ class Settings:
             api_timeout_seconds=_positive_number(env, "SLACK_API_TIMEOUT", DEFAULT_API_TIMEOUT_SECONDS, allow_zero=False),
             targets=_targets(env),
             postmortem_canvas=_boolean(env, "POSTMORTEM_CANVAS", default=False),
+            language=_language(env, "BOT_LANGUAGE"),
         )
 
 
@@ -148,10 +150,11 @@ def _port(env: Mapping[str, str]) -> int:
     return int(value)
 
 
-def _language(env: Mapping[str, str]) -> str:
-    value = (_optional(env, "POSTMORTEM_LANGUAGE") or "en").lower()
-    if value not in POSTMORTEM_LANGUAGES:
-        raise ConfigError(f"POSTMORTEM_LANGUAGE must be one of {', '.join(POSTMORTEM_LANGUAGES)}, got {value!r}")
+def _language(env: Mapping[str, str], name: str, default: str = DEFAULT_LANGUAGE) -> str:
+    """BOT_LANGUAGE, POSTMORTEM_LANGUAGE: a language the catalogs have (bot/locale), e.g. ja."""
+    value = (_optional(env, name) or default).lower()
+    if value not in LANGUAGES:
+        raise ConfigError(f"{name} must be one of {', '.join(LANGUAGES)}, got {value!r}")
     return value
 
 
