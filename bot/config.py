@@ -16,12 +16,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.alerts.rules import AlertRules, RulesError, default_rules, parse_rules
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from bot.stats.insights import METRICS, Targets, parse_duration_setting
 from bot.domain.marks import DEFAULT_REACTIONS, parse_reaction_setting
 from bot.reminders.rhythm import DEFAULT_LEAD_NUDGE_MINUTES, DEFAULT_NUDGE_MINUTES, DEFAULT_POSTMORTEM_DUE_DAYS, Rhythm
 
 DEFAULT_DATABASE_URL = "sqlite:///incidents.db"
-POSTMORTEM_LANGUAGES = ("en", "ja")
 # embedded: every web process also runs the reminder clock (one process is enough to run the bot);
 # external: reminders run only in `python app.py clock` (the Procfile's clock process).
 SCHEDULER_MODES = ("embedded", "external")
@@ -56,6 +56,7 @@ class Settings:
     alert_webhook_token: str | None = None  # /alerts/alertmanager and /alerts/grafana: Authorization: Bearer …
     pagerduty_webhook_secret: str | None = None  # /alerts/pagerduty: X-PagerDuty-Signature
     alert_rules: AlertRules = field(default_factory=default_rules)  # which alerts declare, at which severity
+    language: str = DEFAULT_LANGUAGE  # the workspace's: channel messages, and whoever's Slack locale has none of ours
 
     @property
     def socket_mode(self) -> bool:
@@ -87,7 +88,7 @@ class Settings:
             timezone=_timezone(env),
             announce_channel=_announce_channel(env),
             port=_port(env),
-            postmortem_language=_language(env),
+            postmortem_language=_language(env, "POSTMORTEM_LANGUAGE", default=_language(env, "BOT_LANGUAGE")),
             reactions=_reactions(env),
             rhythm=_rhythm(env),
             scheduler_mode=_scheduler_mode(env),
@@ -98,6 +99,7 @@ class Settings:
             alert_webhook_token=_secret(env, "ALERT_WEBHOOK_TOKEN", min_length=16),
             pagerduty_webhook_secret=_secret(env, "PAGERDUTY_WEBHOOK_SECRET", min_length=8),
             alert_rules=_alert_rules(env),
+            language=_language(env, "BOT_LANGUAGE"),
         )
 
 
@@ -156,10 +158,11 @@ def _port(env: Mapping[str, str]) -> int:
     return int(value)
 
 
-def _language(env: Mapping[str, str]) -> str:
-    value = (_optional(env, "POSTMORTEM_LANGUAGE") or "en").lower()
-    if value not in POSTMORTEM_LANGUAGES:
-        raise ConfigError(f"POSTMORTEM_LANGUAGE must be one of {', '.join(POSTMORTEM_LANGUAGES)}, got {value!r}")
+def _language(env: Mapping[str, str], name: str, default: str = DEFAULT_LANGUAGE) -> str:
+    """BOT_LANGUAGE, POSTMORTEM_LANGUAGE: a language the catalogs have (bot/locale), e.g. ja."""
+    value = (_optional(env, name) or default).lower()
+    if value not in LANGUAGES:
+        raise ConfigError(f"{name} must be one of {', '.join(LANGUAGES)}, got {value!r}")
     return value
 
 

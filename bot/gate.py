@@ -60,14 +60,17 @@ from bot.domain.requests import (
     Via,
 )
 from bot.domain.times import utcnow
+from bot.i18n import N_, Message
 from bot.reminders import rhythm
 from storage.db import Database
 from storage.incident_store import SqlIncidentStore, changing, reading
 
-NOT_AN_INCIDENT_CHANNEL = (
+NOT_AN_INCIDENT_CHANNEL = N_(
     "This is not an incident channel. Run this in the incident's channel "
     "(`/incident list` shows the open ones), or declare one with `/incident start <title>`."
 )
+NO_SUCH_INCIDENT_FOR_FORM = N_("This form belongs to an incident I cannot find.")
+NO_SUCH_INCIDENT_FOR_BUTTON = N_("This button belongs to an incident I cannot find.")
 
 # The rule for each request, by what it asks.
 RULES: dict[type, Callable] = {
@@ -222,7 +225,7 @@ def follow_milestones(store, incident: IncidentRecord, ctx: Context, before: dic
     after = lifecycle.milestones(store, incident)
     moved = after != before
     if change is None and (resolution is not None or moved):
-        change = resolution or Change(incident.id, "milestones", ctx.actor, "", post_in_channel=False)
+        change = resolution or Change(incident.id, "milestones", ctx.actor, post_in_channel=False)
     if moved and change is not None:
         change.refresh_header = True
         posted = incident.postmortem_posted_at is not None
@@ -236,11 +239,11 @@ def _retry_target(store: SqlIncidentStore, intent: RetrySetup, actor: str | None
     if intent.incident_ref is None:
         incident = store.latest_failed_setup(actor or "")
         if incident is None:
-            raise IncidentError("None of your incidents is waiting for its channel. Give a number: `/incident retry 42`.")
+            raise IncidentError(N_("None of your incidents is waiting for its channel. Give a number: `/incident retry 42`."))
         return incident
     incident = store.incident(int(intent.incident_ref))
     if incident is None:
-        raise IncidentError(f"There is no incident #{intent.incident_ref}.")
+        raise IncidentError(Message(N_("There is no incident #{id}."), {"id": intent.incident_ref}))
     return incident
 
 
@@ -248,5 +251,5 @@ def _not_found(request: Request) -> str:
     if request.via is Via.COMMAND:
         return NOT_AN_INCIDENT_CHANNEL
     if request.via is Via.FORM:
-        return "This form belongs to an incident I cannot find."
-    return "This button belongs to an incident I cannot find."
+        return NO_SUCH_INCIDENT_FOR_FORM
+    return NO_SUCH_INCIDENT_FOR_BUTTON

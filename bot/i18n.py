@@ -33,6 +33,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.units import format_unit
+from jinja2 import BaseLoader, Environment
 
 LANGUAGES = ("en", "ja", "ko")
 DEFAULT_LANGUAGE = "en"
@@ -42,6 +43,11 @@ DOMAIN = "messages"
 
 def N_(message: str) -> str:
     """Marks a text for the catalog without translating it (it is translated where it is shown)."""
+    return message
+
+
+def NP_(context: str, message: str) -> str:
+    """Marks a word of the vocabulary for the catalog with its context (its kind); `Translator.word` translates it."""
     return message
 
 
@@ -65,41 +71,72 @@ class Message:
         return translator(DEFAULT_LANGUAGE, ZoneInfo("UTC"))._(self.text, **self.params)
 
 
-# The bot's vocabulary: every word a status, milestone, class… can be, marked for the catalog.
+# The bot's vocabulary: every word a status, milestone, class… can be, marked for the catalog with its
+# kind as context (msgctxt), so `resolved` the status and `resolved` the milestone may read differently.
 VOCABULARY: dict[str, dict[str, str]] = {
     "status": {
-        "investigating": N_("investigating"),
-        "identified": N_("identified"),
-        "monitoring": N_("monitoring"),
-        "resolved": N_("resolved"),
+        "investigating": NP_("status", "investigating"),
+        "identified": NP_("status", "identified"),
+        "monitoring": NP_("status", "monitoring"),
+        "resolved": NP_("status", "resolved"),
     },
     "milestone": {
-        "started": N_("impact started"),
-        "detected": N_("detected"),
-        "identified": N_("cause identified"),
-        "mitigated": N_("mitigated"),
-        "resolved": N_("resolved"),
+        "started": NP_("milestone", "impact started"),
+        "detected": NP_("milestone", "detected"),
+        "identified": NP_("milestone", "cause identified"),
+        "mitigated": NP_("milestone", "mitigated"),
+        "resolved": NP_("milestone", "resolved"),
     },
     "severity": {
-        "P1": N_("P1 · critical: most users affected"),
-        "P2": N_("P2 · major: many users or a key feature"),
-        "P3": N_("P3 · minor: some users, workaround exists"),
-        "P4": N_("P4 · low: little or no user impact"),
+        "P1": NP_("severity", "P1 · critical: most users affected"),
+        "P2": NP_("severity", "P2 · major: many users or a key feature"),
+        "P3": NP_("severity", "P3 · minor: some users, workaround exists"),
+        "P4": NP_("severity", "P4 · low: little or no user impact"),
     },
-    "class": {"prevent": N_("prevent"), "process": N_("process"), "mitigate": N_("mitigate")},
-    "decision": {"continue": N_("Continue"), "rollback": N_("Roll back"), "stop": N_("Stop")},
+    "class": {"prevent": NP_("class", "prevent"), "process": NP_("class", "process"), "mitigate": NP_("class", "mitigate")},
+    "decision": {"continue": NP_("decision", "Continue"), "rollback": NP_("decision", "Roll back"), "stop": NP_("decision", "Stop")},
     "mark": {
-        "key_event": N_("key event"),
-        "detected": N_("detected"),
-        "identified": N_("cause identified"),
-        "mitigated": N_("mitigated"),
-        "resolved": N_("resolved"),
-        "action_item": N_("action item"),
-        "went_well": N_("went well"),
-        "went_wrong": N_("went wrong"),
-        "lucky": N_("lucky"),
+        "key_event": NP_("mark", "key event"),
+        "detected": NP_("mark", "detected"),
+        "identified": NP_("mark", "cause identified"),
+        "mitigated": NP_("mark", "mitigated"),
+        "resolved": NP_("mark", "resolved"),
+        "action_item": NP_("mark", "action item"),
+        "went_well": NP_("mark", "went well"),
+        "went_wrong": NP_("mark", "went wrong"),
+        "lucky": NP_("mark", "lucky"),
     },
-    "item_status": {"open": N_("open"), "done": N_("done")},
+    "item_status": {"open": NP_("item_status", "open"), "done": NP_("item_status", "done")},
+    # Roles: the commander, and the other roles the docs suggest (`/incident role comms @ana`); a
+    # role someone names otherwise is their word, shown as they typed it.
+    "role": {
+        "commander": NP_("role", "commander"),
+        "comms": NP_("role", "comms"),
+        "scribe": NP_("role", "scribe"),
+        "liaison": NP_("role", "liaison"),
+    },
+    # What each kind of timeline entry is called, in the postmortem's timeline and `/incident timeline`.
+    "entry": {
+        "declared": NP_("entry", "Declared"),
+        "status": NP_("entry", "Status"),
+        "update": NP_("entry", "Update"),
+        "note": NP_("entry", "Note"),
+        "severity": NP_("entry", "Severity"),
+        "lead": NP_("entry", "Commander"),
+        "role": NP_("entry", "Role"),
+        "milestone": NP_("entry", "Milestone"),
+        "action": NP_("entry", "Action item"),
+        "reopened": NP_("entry", "Reopened"),
+        "message": NP_("entry", "Message"),
+        "deadline": NP_("entry", "Go/no-go deadline"),
+        "decision": NP_("entry", "Go/no-go decision"),
+        "action_done": NP_("entry", "Action item done"),
+        "action_pushed": NP_("entry", "Action item pushed"),
+        "postmortem_done": NP_("entry", "Postmortem reviewed"),
+        "snooze": NP_("entry", "Nudges snoozed"),
+        "tag": NP_("entry", "Tagged"),
+        "untag": NP_("entry", "Untagged"),
+    },
 }
 
 _FIELD = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -122,6 +159,10 @@ class Translator:
             message, params = message.text, {**message.params, **params}
         return self._fill(self._catalog.gettext(message), params)
 
+    def pgettext(self, context: str, message: str, /, **params) -> str:
+        """A text whose English is the same as another's with another meaning (`month`, a range, vs `month`, a column)."""
+        return self._fill(self._catalog.pgettext(context, message), params)
+
     def ngettext(self, singular: str, plural: str, n: int, /, **params) -> str:
         return self._fill(self._catalog.ngettext(singular, plural, n), {"n": self.number(n), **params})
 
@@ -129,7 +170,7 @@ class Translator:
         if key is None:
             return ""
         known = VOCABULARY.get(kind, {}).get(key)
-        return self._catalog.gettext(known) if known else key
+        return self._catalog.pgettext(kind, known) if known else key
 
     def _fill(self, text: str, params: dict) -> str:
         if not params:
@@ -149,10 +190,8 @@ class Translator:
             return self.duration(value)
         if isinstance(value, date):
             return self.date(value)
-        if isinstance(value, bool):
-            return str(value)
-        if isinstance(value, int):
-            return self.number(value)
+        # An int is most often a reference (incident #1234, item #7): never grouped. Counts that read
+        # better grouped go through `number`, as ngettext's `n` does.
         return str(value)
 
     # --- formats --------------------------------------------------------------------------
@@ -180,12 +219,14 @@ class Translator:
 
     def datetime(self, value: datetime) -> str:
         """`2026-11-22 14:05 JST`, in the incident's time zone (numeric dates read the same in every language)."""
-        local = value.astimezone(self.tz)
-        return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or "")
+        from bot.domain import times  # which imports this module for its messages
+
+        return times.show(value, self.tz)
 
     def datetime_seconds(self, value: datetime) -> str:
-        local = value.astimezone(self.tz)
-        return local.strftime("%Y-%m-%d %H:%M:%S ") + (local.tzname() or "")
+        from bot.domain import times
+
+        return times.show_seconds(value, self.tz)
 
     def clock(self, value: datetime) -> str:
         return value.astimezone(self.tz).strftime("%H:%M")
@@ -199,8 +240,32 @@ class Translator:
     def percent(self, value: float) -> str:
         return format_percent(value, locale=self.locale)
 
-    def list(self, items: list[str]) -> str:
-        return format_list(list(items), style="standard", locale=self.locale) if items else ""
+    def list(self, items: list[str], style: str = "standard") -> str:
+        """`a, b, and c` / `a、b、c` / `a, b 및 c`; `standard-narrow` leaves out the "and" (`a, b, c`)."""
+        return format_list(list(items), style=style, locale=self.locale) if items else ""
+
+
+def language_of_locale(locale: object) -> str | None:
+    """The catalogs' language for a locale such as Slack's `ja-JP` (users.info), or None when we have none."""
+    if not isinstance(locale, str):
+        return None
+    primary = locale.replace("_", "-").split("-")[0].strip().lower()
+    return primary if primary in LANGUAGES else None
+
+
+def jinja_environment(loader: BaseLoader, t: Translator, **options) -> Environment:
+    """A Jinja2 environment that speaks `t`'s language through the same catalogs as the code.
+
+    `_("…{name}…", name=…)` and `ngettext(…)` in a template are `t._` and `t.ngettext` (extracted by
+    Babel's jinja2 extractor, babel.cfg). They are installed as they are, not wrapped in Jinja's
+    "newstyle" gettext, which fills `%(name)s` fields: the catalog has one placeholder convention,
+    `{name}`, whether a text is shown by Python or by a template. Globals format what varies by
+    language: `duration`, `word` (the bot's vocabulary), `number` and `listed`.
+    """
+    env = Environment(loader=loader, extensions=["jinja2.ext.i18n"], **options)
+    env.install_gettext_callables(gettext=t._, ngettext=t.ngettext, newstyle=False)
+    env.globals.update(duration=t.duration, word=t.word, number=t.number, listed=t.list, language=t.language)
+    return env
 
 
 # Japanese writes a duration without spaces (1時間24分); Korean and English keep CLDR's narrow forms.

@@ -10,8 +10,10 @@ from bot.config import Settings
 from bot.domain.changes import Context
 from bot.domain.requests import Request
 from bot.gate import Gate
+from bot.i18n import Translator, translator
 from bot.ingest.incident_channels import IncidentChannels
 from bot.ingest.timeline_writer import TimelineWriter
+from bot.slack.languages import personal_language
 from bot.slack.membership import is_member
 from storage.db import Database
 
@@ -48,6 +50,21 @@ class Services:
             reactions=settings.reactions,
             rhythm=settings.rhythm,
         )
+
+    @property
+    def t(self) -> Translator:
+        """The workspace's language (BOT_LANGUAGE): everything posted in a channel."""
+        return translator(self.settings.language, self.settings.timezone)
+
+    def t_for(self, user_id: str | None) -> Translator:
+        """What only `user_id` reads: in the language of their Slack locale, else the workspace's."""
+        language = personal_language(self.client, user_id) or self.settings.language
+        return translator(language, self.settings.timezone)
+
+    @property
+    def postmortem_t(self) -> Translator:
+        """The postmortem draft's language (POSTMORTEM_LANGUAGE, by default the workspace's)."""
+        return translator(self.settings.postmortem_language, self.settings.timezone)
 
     def is_member(self, channel_id: str, user_id: str) -> bool:
         if self.client is None:

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.domain.requests import AddActionItem, Declare
+from bot.i18n import translator
 from bot.slack.home import MAX_INCIDENTS, MAX_ITEMS, home_view
 from storage.models import ActionItem, Incident
 from tests.conftest import ANA, KEN, wait_until
@@ -191,7 +192,7 @@ def test_a_home_tab_slack_refuses_is_logged_for_the_operator(bot, standin, caplo
 
 
 def test_empty_lists_read_well():
-    view = home_view([], [], set(), ZoneInfo("Asia/Seoul"), datetime(2026, 11, 22, 5, 0, tzinfo=timezone.utc))
+    view = home_view([], [], set(), datetime(2026, 11, 22, 5, 0, tzinfo=timezone.utc), translator("en", ZoneInfo("Asia/Seoul")))
     text = _texts(view)
     assert ":sunny: No open incidents." in text and ":sparkles: You have no open action items." in text
     assert "Updated 2026-11-22 14:00 KST" in text and len(view["blocks"]) == 6

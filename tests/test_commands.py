@@ -106,7 +106,7 @@ def test_action_items_timeline_list_and_help(bot, standin):
     )
     bot.say(incident, KEN, "renewed manually at 10:02")
     timeline = bot.command(ANA, "timeline", channel=incident.channel_id)["text"]
-    assert "renewed manually at 10:02" in timeline and "[declared]" in timeline
+    assert "renewed manually at 10:02" in timeline and "[Declared]" in timeline
     listing = bot.command(ANA, "list", channel="C0GENERAL")["text"]
     assert f"<#{incident.channel_id}>" in listing
     assert "/incident start" in bot.command(ANA, "help", channel="C0GENERAL")["text"]

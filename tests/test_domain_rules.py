@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 from bot.domain import command_parser as cp
 from bot.domain import requests as rq
 from bot.domain.channel_names import MAX_CHANNEL_NAME, channel_name, slug_choices, slugify
-from bot.domain.durations import KeyDurations, format_duration
+from bot.domain.durations import KeyDurations
 from bot.domain.milestones import effective_milestones, order_problem
 from bot.domain.records import Claim
 from bot.domain.times import TimeInputError, check_not_future, from_slack_ts, parse_user_time
+from bot.i18n import translator
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 NOW = datetime(2026, 11, 22, 5, 30, tzinfo=timezone.utc)  # 14:30 in Tokyo
@@ -26,11 +27,11 @@ NOW = datetime(2026, 11, 22, 5, 30, tzinfo=timezone.utc)  # 14:30 in Tokyo
     [(0, "0s"), (45, "45s"), (12 * 60 + 30, "12m"), (3600, "1h"), (84 * 60, "1h 24m"), (2 * 86400 + 3 * 3600 + 59, "2d 3h"), (86400, "1d")],
 )
 def test_durations_read_as_the_two_largest_units(seconds, shown):
-    assert format_duration(timedelta(seconds=seconds)) == shown
+    assert translator("en", TOKYO).duration(timedelta(seconds=seconds)) == shown
 
 
 def test_a_missing_span_is_not_invented():
-    assert format_duration(None) == "not recorded"
+    assert translator("en", TOKYO).duration(None) == "not recorded"
     durations = KeyDurations.from_milestones(NOW, NOW + timedelta(minutes=5), None, None)
     assert durations.ttd == timedelta(minutes=5) and durations.ttm is None and durations.ttr is None
 

@@ -73,7 +73,7 @@ def test_reactions_keep_the_milestone_order_that_commands_keep(bot, standin):
     # Resolved before impact started (a message stamped before the declaration): refused too.
     before = _say_at(bot, incident, KEN, "an hour-old alert", incident.declared_at - timedelta(minutes=10))
     bot.event(bot.slack.reaction_added(LEE, incident.channel_id, before["ts"], "white_check_mark"))
-    assert "would be before started" in _told(standin, LEE, "would be before started")
+    assert "would be before impact started" in _told(standin, LEE, "would be before impact started")
     assert bot.incident(incident.id).status == "investigating"
 
 

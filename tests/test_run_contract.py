@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _env(**extra) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "INCIDENT_", "DATABASE_URL", "POSTMORTEM_", "REACTION_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "INCIDENT_", "DATABASE_URL", "POSTMORTEM_", "REACTION_", "BOT_"))}
     env.update(extra)
     return env
 
@@ -39,6 +39,7 @@ def _env(**extra) -> dict[str, str]:
         ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": "ftp://x"}, "SLACK_API_URL"),
         ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "INCIDENT_ANNOUNCE_CHANNEL": "#incidents"}, "INCIDENT_ANNOUNCE_CHANNEL"),
         ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "POSTMORTEM_LANGUAGE": "fr"}, "POSTMORTEM_LANGUAGE"),
+        ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "BOT_LANGUAGE": "jp"}, "BOT_LANGUAGE"),
         ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "REACTION_DETECTED": "fire,pushpin"}, "REACTION_DETECTED"),
         ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN"),
         ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "SLACK_API_TIMEOUT": "0"}, "SLACK_API_TIMEOUT"),

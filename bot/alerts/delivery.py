@@ -84,8 +84,7 @@ def deliver_change(change: AlertsChange, client: WebClient, services: Services, 
     `respond` answers whoever pressed a button; for an alert there is nobody to answer, and what
     setup would tell the declarer goes to the log (a failure also to the announce channel).
     """
-    tz = services.settings.timezone
-    t = texts.team_translator(tz)
+    t = services.t
     if not change.set_up_channel:
         _wait_for_channel(change.incident_id, services)
     after_ack.apply_change(change, client, respond or _Unheard(change.incident_id), services)
@@ -116,7 +115,7 @@ def post_unmatched(unmatched: UnmatchedAlerts, client: WebClient, services: Serv
         log.info("%d %s alert(s) matched no rule in ALERT_RULES; INCIDENT_ANNOUNCE_CHANNEL is not set, so they are "
                  "not posted (group %s)", len(unmatched.alerts), unmatched.source, unmatched.group_id)
         return
-    _post(client, channel, *texts.unmatched_message(unmatched, texts.team_translator(services.settings.timezone)), None)
+    _post(client, channel, *texts.unmatched_message(unmatched, services.t), None)
 
 
 def run_after_button(context, client: WebClient, respond, services: Services) -> None:

@@ -8,12 +8,11 @@ values, who acknowledged) are passed as they came, escaped and defused, never tr
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from bot.domain.alerts import SOURCE as ALERT_SOURCE
 from bot.domain.alerts import AlertsChange, UnmatchedAlerts
 from bot.domain.records import Alert, IncidentRecord, MilestoneTime
-from bot.i18n import DEFAULT_LANGUAGE, N_, Translator, translator
+from bot.i18n import N_, Translator
 from bot.slack.formatting import markup_from_plain, safe
 
 # Action ids: the contract between these messages and bot/listeners/actions.py.
@@ -24,11 +23,6 @@ SOURCES = {"alertmanager": "Alertmanager", "grafana": "Grafana", "pagerduty": "P
 LINK_WORDS = {"panel": N_("panel"), "dashboard": N_("dashboard"), "silence": N_("silence")}
 MAX_LISTED = 15  # alerts listed in one message; the rest are counted
 MAX_SECTION = 3000  # Slack's limit for a section's text
-
-
-def team_translator(tz: ZoneInfo) -> Translator:
-    """The team's language in the incident time zone (the one place to choose it for alert texts)."""
-    return translator(DEFAULT_LANGUAGE, tz)
 
 
 def alerts_message(change: AlertsChange, t: Translator) -> tuple[str, list[dict]] | None:
@@ -84,16 +78,15 @@ def setup_failed(incident: IncidentRecord, t: Translator) -> str:
     )
 
 
-def milestone_note(milestone: MilestoneTime, tz: ZoneInfo) -> str:
+def milestone_note(milestone: MilestoneTime, t: Translator) -> str:
     """After a milestone's time in the header: that the alerts gave it (people can still correct it)."""
-    return " " + team_translator(tz)._("(alert)") if milestone.source == ALERT_SOURCE else ""
+    return " " + t._("(alert)") if milestone.source == ALERT_SOURCE else ""
 
 
-def header_blocks(incident: IncidentRecord, tz: ZoneInfo) -> list[dict]:
+def header_blocks(incident: IncidentRecord, t: Translator) -> list[dict]:
     """The header's line of links to the alerts: each alert's source, and Grafana's panel and dashboard."""
     if not incident.links:
         return []
-    t = team_translator(tz)
     by_name: dict[str, list[dict]] = {}
     for link in incident.links:
         by_name.setdefault(link.get("name") or "", []).append(link)

@@ -43,9 +43,10 @@ from bot.domain.requests import (
     Untag,
     Via,
 )
+from bot.i18n import N_, Message
 
-REOPEN_HINT = "To reopen it, run `/incident status investigating` in its channel."
-NOT_A_MEMBER = "Only members of this incident's channel can change the incident. Join the channel first."
+REOPEN_HINT = N_("To reopen it, run `/incident status investigating` in its channel.")
+NOT_A_MEMBER = N_("Only members of this incident's channel can change the incident. Join the channel first.")
 
 # What each way in may ask for. A reaction marks a message (and so may set a milestone); it
 # cannot change the severity. An alert only reports its alerts (bot/domain/alerts.py decides
@@ -115,7 +116,9 @@ def check_still_open(request: Request, incident: IncidentRecord) -> None:
     """
     if request.via in (Via.BUTTON, Via.FORM) and not isinstance(request.intent, (CompleteActionItem, PushActionItem)):
         if not incident.is_open:
-            raise IncidentError(f"Incident #{incident.id} is already resolved; nothing was changed. {REOPEN_HINT}")
+            raise IncidentError(
+                Message(N_("Incident #{id} is already resolved; nothing was changed. {hint}"), {"id": incident.id, "hint": Message(REOPEN_HINT)})
+            )
 
 
 def title_shown(incident: IncidentRecord, *, to_a_member: bool) -> bool:

@@ -160,7 +160,7 @@ def receive(store: AlertStore, incident: IncidentRecord, intent: ReceiveAlerts, 
         incident.id,
         "alert",
         ctx.actor,
-        _summary(firing, resolved, acknowledged),
+        {"firing": len(firing), "resolved": len(resolved), "acknowledged": len(acknowledged)},
         post_in_channel=False,  # the Slack side lists the alerts itself
         refresh_header=links_moved,
         source=intent.source,
@@ -273,7 +273,7 @@ def _declare(
         incident.id,
         declared.kind,
         ctx.actor,
-        declared.summary,
+        declared.details,
         post_in_channel=False,
         announce=True,
         refresh_header=False,
@@ -348,12 +348,6 @@ def _mitigated_at(store: AlertStore, incident: IncidentRecord, ctx: Context) -> 
         return None  # people already said when
     at = min(max(ended[e] for e in fired), ctx.now)
     return None if order_problem("mitigated", at, current) else at
-
-
-def _summary(firing: list[Alert], resolved: list[Alert], acknowledged: list[Alert]) -> str:
-    parts = [f"{len(firing)} firing" if firing else "", f"{len(resolved)} resolved" if resolved else "",
-             f"{len(acknowledged)} acknowledged" if acknowledged else ""]
-    return ", ".join(p for p in parts if p)
 
 
 def _markup(text: str) -> str:

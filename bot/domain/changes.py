@@ -38,12 +38,18 @@ class Context:
 
 @dataclass
 class Change:
-    """What an operation did, and what people should now be shown in Slack."""
+    """What an operation did, and what people should now be shown in Slack.
+
+    `kind` and `details` say what happened as data, in no language: the Slack layer
+    (bot/slack/texts.py) says it in the reader's. Details hold the bot's own words as keys
+    (`{"from": "investigating", "to": "resolved"}`, a milestone's name, a decision), times as
+    datetimes, people as user ids, and people's own words (a title, a role's name) as they typed them.
+    """
 
     incident_id: int
     kind: str  # the timeline kind recorded, e.g. "status", "update", "declared"
     actor: str | None
-    summary: str  # a short plain-text account, e.g. "P2 → P1"
+    details: dict = field(default_factory=dict)  # what texts.summary needs for this kind (see there)
     text: str = ""  # the person's own words, if any
     post_in_channel: bool = True
     announce: bool = False

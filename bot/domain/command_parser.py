@@ -32,6 +32,7 @@ from bot.domain.requests import (
     Untag,
 )
 from bot.domain.storable_text import storable
+from bot.i18n import N_, Message
 from bot.stats import insights
 
 MAX_TITLE = 250
@@ -45,7 +46,11 @@ _ROLE_NAME = re.compile(r"^[\w\- ]+$")
 
 
 class UsageError(ValueError):
-    """The text is not a command we understand; the message says why and how to write it."""
+    """The text is not a command we understand; `message` says why and how to write it (in the reader's language)."""
+
+    def __init__(self, message: Message):
+        super().__init__(str(message))
+        self.message = message
 
 
 # Commands that only read (answered without changing anything); the others parse into a
@@ -90,44 +95,76 @@ class Stats:
 Query = ShowDeadline | ListTags | ListActionItems | Timeline | Help | ListOpen | Stats
 Command = Query | Intent
 
+# How to write each command, shown in the reader's language: the command words stay as they are
+# (`/incident resolve` in every language), the parts a person fills in (<title>, [time]) are translated.
 USAGE = {
-    "start": "`/incident start [P1|P2|P3|P4] [--private] <title>` (`--private` or `-p` anywhere; no title opens a form)",
-    "status": "`/incident status investigating|identified|monitoring|resolved [message]`",
-    "update": "`/incident update <text>`",
-    "severity": "`/incident severity P1|P2|P3|P4`",
-    "lead": "`/incident lead @person`",
-    "role": "`/incident role <name> @person` (e.g. `role comms @ana`)",
-    "note": "`/incident note <text>`",
-    "started": "`/incident started <time> [confirm]`",
-    "detected": "`/incident detected <time>`",
-    "identified": "`/incident identified [time]`",
-    "mitigated": "`/incident mitigated [time]`",
-    "resolve": "`/incident resolve [time]`",
-    "action": "`/incident action <text> [@owner] [due YYYY-MM-DD] [prevent|process|mitigate]`",
-    "deadline": "`/incident deadline <time> [what is decided]` (`deadline` shows it, `deadline clear` removes it)",
-    "postmortem": "`/incident postmortem` (post the draft again) or `/incident postmortem done` (reviewed)",
-    "retry": "`/incident retry [incident id]` (finish setting up an incident whose channel failed)",
-    "followups": "`/incident followups`",
-    "timeline": "`/incident timeline`",
-    "list": "`/incident list`",
-    "tag": "`/incident tag <name> [more names]` (a cause class such as `db`, `deploy`, `network`; no name lists the tags)",
-    "untag": "`/incident untag <name>`",
-    "stats": "`/incident stats [30d|90d|365d]` (anywhere: counts, TTD/TTM/TTR per month, missed targets, repeated tags)",
-    "help": "`/incident help`",
+    "start": N_("`/incident start [P1|P2|P3|P4] [--private] <title>` (`--private` or `-p` anywhere; no title opens a form)"),
+    "status": N_("`/incident status investigating|identified|monitoring|resolved [message]`"),
+    "update": N_("`/incident update <text>`"),
+    "severity": N_("`/incident severity P1|P2|P3|P4`"),
+    "lead": N_("`/incident lead @person`"),
+    "role": N_("`/incident role <name> @person` (e.g. `role comms @ana`)"),
+    "note": N_("`/incident note <text>`"),
+    "started": N_("`/incident started <time> [confirm]`"),
+    "detected": N_("`/incident detected <time>`"),
+    "identified": N_("`/incident identified [time]`"),
+    "mitigated": N_("`/incident mitigated [time]`"),
+    "resolve": N_("`/incident resolve [time]`"),
+    "action": N_("`/incident action <text> [@owner] [due YYYY-MM-DD] [prevent|process|mitigate]`"),
+    "deadline": N_("`/incident deadline <time> [what is decided]` (`deadline` shows it, `deadline clear` removes it)"),
+    "postmortem": N_("`/incident postmortem` (post the draft again) or `/incident postmortem done` (reviewed)"),
+    "retry": N_("`/incident retry [incident id]` (finish setting up an incident whose channel failed)"),
+    "followups": N_("`/incident followups`"),
+    "timeline": N_("`/incident timeline`"),
+    "list": N_("`/incident list`"),
+    "tag": N_("`/incident tag <name> [more names]` (a cause class such as `db`, `deploy`, `network`; no name lists the tags)"),
+    "untag": N_("`/incident untag <name>`"),
+    "stats": N_("`/incident stats [30d|90d|365d]` (anywhere: counts, TTD/TTM/TTR per month, missed targets, repeated tags)"),
+    "help": N_("`/incident help`"),
 }
+
+# Words Japanese and Korean teams type for the common commands, as they say them in an incident:
+# `/incident 解決` is `/incident resolve`. Accepted in every workspace (a person types in their own
+# language whatever the workspace's); `/incident help` lists those of the reader's language.
+ALIASES = {
+    "ja": {
+        "開始": "start", "状況": "status", "報告": "update", "重大度": "severity", "担当": "lead", "メモ": "note",
+        "検知": "detected", "原因特定": "identified", "緩和": "mitigated", "解決": "resolve", "対策": "action",
+        "期限": "deadline", "タイムライン": "timeline", "一覧": "list", "統計": "stats", "ヘルプ": "help",
+    },
+    "ko": {
+        "시작": "start", "상태": "status", "보고": "update", "심각도": "severity", "담당": "lead", "메모": "note",
+        "감지": "detected", "원인": "identified", "완화": "mitigated", "해결": "resolve", "조치": "action",
+        "기한": "deadline", "타임라인": "timeline", "목록": "list", "통계": "stats", "도움말": "help",
+    },
+}
+# The statuses as the glossary (README, "Languages") says them: `/incident status 監視中`.
+STATUS_ALIASES = {
+    "ja": {"調査中": "investigating", "特定済み": "identified", "監視中": "monitoring", "解決済み": "resolved"},
+    "ko": {"조사중": "investigating", "원인파악": "identified", "모니터링": "monitoring", "해결됨": "resolved"},
+}
+_ALIASES = {alias: command for aliases in ALIASES.values() for alias, command in aliases.items()}
+_STATUS_ALIASES = {alias: status for aliases in STATUS_ALIASES.values() for alias, status in aliases.items()}
 
 
 def parse(text: str) -> Command:
     text = storable(text or "").strip()
     if not text:
         return Help()
-    word, _, rest = text.partition(" ")
+    word, rest = _first_word(text)
     word = word.lower()
+    word = _ALIASES.get(unicodedata.normalize("NFKC", word), word)
     rest = rest.strip()
     parser = _PARSERS.get(word)
     if parser is None:
-        raise UsageError(f"`{_quote(word)}` is not an /incident command. Try `/incident help`.")
+        raise UsageError(Message(N_("`{word}` is not an /incident command. Try `/incident help`."), {"word": _quote(word)}))
     return parser(word, rest)
+
+
+def _first_word(text: str) -> tuple[str, str]:
+    """The first word and the rest; a Japanese keyboard's ideographic space (U+3000) separates words too."""
+    match = re.match(r"([^ \u3000]*)[ \u3000]?(.*)", text, re.DOTALL)
+    return match[1], match[2]
 
 
 # `/incident start`'s flags, by name without dashes. A new flag (say `--near-miss`) is one entry here
@@ -153,8 +190,13 @@ def _start(word: str, rest: str) -> Declare:
             continue
         if name not in START_FLAGS:
             raise UsageError(
-                f"`{_quote(pieces[i])}` is not an option of `/incident start`; it takes `--private` (or `-p`). "
-                f"If the word belongs in the title, put it in quotes. Use {USAGE['start']}."
+                Message(
+                    N_(
+                        "`{flag}` is not an option of `/incident start`; it takes `--private` (or `-p`). "
+                        "If the word belongs in the title, put it in quotes. Use {usage}."
+                    ),
+                    {"flag": _quote(pieces[i]), "usage": _usage("start")},
+                )
             )
         flags.add(START_FLAGS[name])
         pieces[i] = ""
@@ -172,7 +214,12 @@ def _start(word: str, rest: str) -> Declare:
             rest = remainder.strip()
     title = rest
     if len(title) > MAX_TITLE:
-        raise UsageError(f"The title is {len(title)} characters; keep it under {MAX_TITLE}. Use {USAGE['start']}.")
+        raise UsageError(
+            Message(
+                N_("The title is {length} characters; keep it under {most}. Use {usage}."),
+                {"length": len(title), "most": MAX_TITLE, "usage": _usage("start")},
+            )
+        )
     return Declare(severity=severity, title=title, private="private" in flags)
 
 
@@ -185,10 +232,13 @@ def _flag_name(token: str) -> str | None:
 
 
 def _status(word: str, rest: str) -> ChangeStatus:
-    first, _, message = rest.partition(" ")
-    if first.lower() not in STATUSES:
-        raise UsageError(f"Status must be one of {', '.join(STATUSES)}. Use {USAGE['status']}.")
-    return ChangeStatus(status=first.lower(), message=message.strip())
+    first, message = _first_word(rest)
+    status = _STATUS_ALIASES.get(unicodedata.normalize("NFKC", first), first.lower())
+    if status not in STATUSES:
+        raise UsageError(
+            Message(N_("Status must be one of {statuses}. Use {usage}."), {"statuses": ", ".join(STATUSES), "usage": _usage("status")})
+        )
+    return ChangeStatus(status=status, message=message.strip())
 
 
 def _update(word: str, rest: str) -> PostUpdate:
@@ -201,7 +251,12 @@ def _note(word: str, rest: str) -> AddNote:
 
 def _severity(word: str, rest: str) -> ChangeSeverity:
     if rest.upper() not in SEVERITIES:
-        raise UsageError(f"Severity must be one of {', '.join(SEVERITIES)}. Use {USAGE['severity']}.")
+        raise UsageError(
+            Message(
+                N_("Severity must be one of {severities}. Use {usage}."),
+                {"severities": ", ".join(SEVERITIES), "usage": _usage("severity")},
+            )
+        )
     return ChangeSeverity(severity=rest.upper())
 
 
@@ -213,15 +268,15 @@ def _role(word: str, rest: str) -> SetRole:
     name, _, person = rest.rpartition(" ")
     name = name.strip().lower()
     if not name or not _ROLE_NAME.match(name) or len(name) > MAX_ROLE:
-        raise UsageError(f"Give the role a short name and a person. Use {USAGE['role']}.")
+        raise UsageError(Message(N_("Give the role a short name and a person. Use {usage}."), {"usage": _usage("role")}))
     if name in ("lead", "commander", "incident commander"):
-        raise UsageError(f"The commander is set with {USAGE['lead']}.")
+        raise UsageError(Message(N_("The commander is set with {usage}."), {"usage": _usage("lead")}))
     return SetRole(role=name, user_id=_mention(person, word))
 
 
 def _milestone(word: str, rest: str) -> SetMilestone:
     if not rest and word in ("started", "detected"):
-        raise UsageError(f"Say when. Use {USAGE[word]}, e.g. `/incident {word} 14:05`.")
+        raise UsageError(Message(N_("Say when. Use {usage}, e.g. `/incident {word} 14:05`."), {"usage": _usage(word), "word": word}))
     milestone = "resolved" if word == "resolve" else word
     # `confirm` after the time: yes, it really was that long before the declaration.
     time_text, confirm = rest, False
@@ -239,14 +294,14 @@ def _action(word: str, rest: str) -> AddActionItem:
         token = words[i]
         if _MENTION.match(token):
             if owner is not None:
-                raise UsageError(f"An action item has one owner. Use {USAGE['action']}.")
+                raise UsageError(Message(N_("An action item has one owner. Use {usage}."), {"usage": _usage("action")}))
             owner = _MENTION.match(token)[1]
         elif token.lower() == "due" and i + 1 < len(words) and _DUE.match(words[i + 1]):
             due = words[i + 1]
             i += 1
         elif token.lower() == "due" and _ends_the_item(words, i + 2):
             # `due` near the end is meant as the due date, not as part of the text.
-            raise UsageError(f"`due {_quote(words[i + 1])}` is not a date; write due YYYY-MM-DD.")
+            raise UsageError(Message(N_("`due {text}` is not a date; write due YYYY-MM-DD."), {"text": _quote(words[i + 1])}))
         elif token.lower() in ACTION_CLASSES and i == len(words) - 1:
             klass = token.lower()
         else:
@@ -254,7 +309,7 @@ def _action(word: str, rest: str) -> AddActionItem:
         i += 1
     text = " ".join(kept)
     if not text:
-        raise UsageError(f"Say what should be done. Use {USAGE['action']}.")
+        raise UsageError(Message(N_("Say what should be done. Use {usage}."), {"usage": _usage("action")}))
     return AddActionItem(text=text, owner_id=owner, due_text=due, klass=klass)
 
 
@@ -282,14 +337,14 @@ def _postmortem(word: str, rest: str) -> MarkPostmortemDone | RepostPostmortem:
     if not rest:
         return RepostPostmortem()
     if rest.lower() != "done":
-        raise UsageError(f"Use {USAGE['postmortem']}.")
+        raise UsageError(Message(N_("Use {usage}."), {"usage": _usage("postmortem")}))
     return MarkPostmortemDone()
 
 
 def _retry(word: str, rest: str) -> RetrySetup:
     ref = rest.lstrip("#")
     if rest and not ref.isdigit():
-        raise UsageError(f"Give the incident's number. Use {USAGE['retry']}.")
+        raise UsageError(Message(N_("Give the incident's number. Use {usage}."), {"usage": _usage("retry")}))
     return RetrySetup(incident_ref=ref or None)
 
 
@@ -297,10 +352,10 @@ def _tag(word: str, rest: str) -> Tag | Untag | ListTags:
     try:
         tags = tuple(tag_names.normalise_all(rest.split()))
     except tag_names.TagError as error:
-        raise UsageError(str(error)) from None
+        raise UsageError(error.message) from None
     if word == "untag":
         if not tags:
-            raise UsageError(f"Say which tag to remove. Use {USAGE['untag']}.")
+            raise UsageError(Message(N_("Say which tag to remove. Use {usage}."), {"usage": _usage("untag")}))
         return Untag(tags=tags)
     return Tag(tags=tags) if tags else ListTags()
 
@@ -309,13 +364,13 @@ def _stats(word: str, rest: str) -> Stats:
     try:
         return Stats(range=insights.parse_range(rest or None))
     except insights.RangeError as error:
-        raise UsageError(str(error)) from None
+        raise UsageError(error.message) from None
 
 
 def _no_arguments(command: Command):
     def parse_bare(word: str, rest: str) -> Command:
         if rest:
-            raise UsageError(f"{USAGE[word]} takes no arguments.")
+            raise UsageError(Message(N_("{usage} takes no arguments."), {"usage": _usage(word)}))
         return command
 
     return parse_bare
@@ -323,17 +378,19 @@ def _no_arguments(command: Command):
 
 def _required_text(word: str, rest: str) -> str:
     if not rest:
-        raise UsageError(f"Say what to record. Use {USAGE[word]}.")
+        raise UsageError(Message(N_("Say what to record. Use {usage}."), {"usage": _usage(word)}))
     return rest
 
 
 def _mention(text: str, word: str) -> str:
     match = _MENTION.match(text.strip())
     if match is None:
-        raise UsageError(
-            f"Mention the person with @ so Slack sends who they are. Use {USAGE[word]}."
-        )
+        raise UsageError(Message(N_("Mention the person with @ so Slack sends who they are. Use {usage}."), {"usage": _usage(word)}))
     return match[1]
+
+
+def _usage(word: str) -> Message:
+    return Message(USAGE[word])
 
 
 def _quote(text: str) -> str:

@@ -36,6 +36,7 @@ from bot.domain.requests import (
     Via,
 )
 from bot.domain.store import IncidentStore
+from bot.i18n import N_, Message, Word
 from bot.reminders.rhythm import SNOOZE
 
 # Status changes that also tell us a milestone, when nobody set it explicitly.
@@ -60,18 +61,18 @@ def declare(store: IncidentStore, intent: Declare, ctx: Context) -> Change:
     """Store the incident and its first entry; Slack setup happens afterwards."""
     title = " ".join(intent.title.split())
     if not title:
-        raise IncidentError("An incident needs a title, e.g. `/incident start P2 Checkout API returns 502`.", field="title")
+        raise IncidentError(N_("An incident needs a title, e.g. `/incident start P2 Checkout API returns 502`."), field="title")
     severity = intent.severity or DEFAULT_SEVERITY
     if severity not in SEVERITIES:
-        raise IncidentError(f"Severity must be one of {', '.join(SEVERITIES)}.")
+        raise IncidentError(_severities())
     started_at = intent.started_at
     if started_at is None and intent.started_text:
         started_at = _typed_time(intent.started_text, ctx, field="started")
     if started_at is not None:
         if started_at > ctx.now + times.FUTURE_TOLERANCE:
-            raise IncidentError("The impact start time is in the future.", field="started")
+            raise IncidentError(N_("The impact start time is in the future."), field="started")
         if implausibly_early(started_at, ctx.now) and not intent.confirm:
-            raise IncidentError(_implausible(started_at, ctx, "the impact start"), field="started")
+            raise IncidentError(_implausible(started_at, ctx, None), field="started")
     incident = IncidentRecord(
         id=0,
         title=title,
@@ -98,7 +99,7 @@ def declare(store: IncidentStore, intent: Declare, ctx: Context) -> Change:
         incident_id=incident.id,
         kind="declared",
         actor=ctx.actor,
-        summary=f"{severity} {title}",
+        details={"severity": severity, "title": title},
         post_in_channel=False,
         announce=True,
         refresh_header=False,
@@ -109,11 +110,13 @@ def declare(store: IncidentStore, intent: Declare, ctx: Context) -> Change:
 def retry_setup(incident: IncidentRecord, intent: RetrySetup, ctx: Context) -> Change:
     """Finish the Slack side of a declaration that failed: the incident itself was kept."""
     if incident.setup_error is None and incident.header_ts is not None:
-        raise IncidentError(f"Incident #{incident.id} is already set up in <#{incident.channel_id}>.")
+        raise IncidentError(
+            Message(N_("Incident #{id} is already set up in {channel}."), {"id": incident.id, "channel": f"<#{incident.channel_id}>"})
+        )
     # An incident an alert declared was declared by nobody in particular: anyone may finish it.
     if ctx.actor not in (incident.declared_by, incident.commander_id) and incident.declared_via != Via.ALERT.value:
-        raise IncidentError(f"Only whoever declared incident #{incident.id} can retry its setup.")
-    return Change(incident.id, "retry", ctx.actor, "setting up again", post_in_channel=False, refresh_header=False, set_up_channel=True)
+        raise IncidentError(Message(N_("Only whoever declared incident #{id} can retry its setup."), {"id": incident.id}))
+    return Change(incident.id, "retry", ctx.actor, post_in_channel=False, refresh_header=False, set_up_channel=True)
 
 
 # --- status, severity, people ----------------------------------------------------------------
@@ -122,17 +125,19 @@ def retry_setup(incident: IncidentRecord, intent: RetrySetup, ctx: Context) -> C
 def change_status(store: IncidentStore, incident: IncidentRecord, intent: ChangeStatus, ctx: Context) -> Change:
     status, message = intent.status, intent.message
     if status not in STATUSES:
-        raise IncidentError(f"Status must be one of {', '.join(STATUSES)}.")
+        raise IncidentError(Message(N_("Status must be one of {statuses}."), {"statuses": ", ".join(STATUSES)}))
     previous = incident.status
     if status == previous == "resolved" and not message:
-        raise IncidentError(f"Incident #{incident.id} is already resolved. {REOPEN_HINT}")
+        raise IncidentError(_already_resolved(incident))
     if status == previous and not message:
-        raise IncidentError(f"The incident is already {status}. Add a message to post an update instead.")
+        raise IncidentError(
+            Message(N_("The incident is already {status}. Add a message to post an update instead."), {"status": Word("status", status)})
+        )
     reopening = previous == "resolved" and status != "resolved"
     if status == previous:
         # The same status again, with words: an update that restates where things stand.
         record(store, incident, "status", ctx, message, {"from": previous, "to": status})
-        return Change(incident.id, "status", ctx.actor, f"still {status}", text=message, announce=True, refresh_header=False)
+        return Change(incident.id, "status", ctx.actor, {"from": status, "to": status}, text=message, announce=True, refresh_header=False)
     implied = STATUS_MILESTONES.get(status)
     if implied is not None and not reopening:
         # The implied milestone keeps the milestone order like any other setting.
@@ -146,57 +151,56 @@ def change_status(store: IncidentStore, incident: IncidentRecord, intent: Change
     if implied is not None:
         at = time_for_now(implied, ctx.now, milestones(store, incident))
         store.add_claim(incident.id, Claim(implied, at, ctx.now, "status"), ctx.actor)
-    change = Change(incident.id, "status", ctx.actor, f"{previous} → {status}", text=message, announce=True)
+    details = {"from": previous, "to": status, "reopened": reopening}
+    change = Change(incident.id, "status", ctx.actor, details, text=message, announce=True)
     if status == "resolved":
         change.resolved = change.post_postmortem = True
-    if reopening:
-        change.summary = f"reopened ({status})"
     return change
 
 
 def post_update(store: IncidentStore, incident: IncidentRecord, intent: PostUpdate, ctx: Context) -> Change:
     if not intent.text.strip():
-        raise IncidentError("Write the update to post.")
+        raise IncidentError(N_("Write the update to post."))
     record(store, incident, "update", ctx, intent.text)
-    return Change(incident.id, "update", ctx.actor, "status update", text=intent.text, announce=True, refresh_header=False)
+    return Change(incident.id, "update", ctx.actor, text=intent.text, announce=True, refresh_header=False)
 
 
 def change_severity(store: IncidentStore, incident: IncidentRecord, intent: ChangeSeverity, ctx: Context) -> Change:
     severity = intent.severity
     if severity not in SEVERITIES:
-        raise IncidentError(f"Severity must be one of {', '.join(SEVERITIES)}.")
+        raise IncidentError(_severities())
     if severity == incident.severity:
-        raise IncidentError(f"The incident is already {severity}.")
+        raise IncidentError(Message(N_("The incident is already {severity}."), {"severity": severity}))
     previous, incident.severity = incident.severity, severity
     record(store, incident, "severity", ctx, "", {"from": previous, "to": severity})
-    return Change(incident.id, "severity", ctx.actor, f"{previous} → {severity}", announce=True)
+    return Change(incident.id, "severity", ctx.actor, {"from": previous, "to": severity}, announce=True)
 
 
 def set_lead(store: IncidentStore, incident: IncidentRecord, intent: SetLead, ctx: Context) -> Change:
     user_id = intent.user_id
     if incident.commander_id == user_id:
-        raise IncidentError(f"<@{user_id}> already leads this incident.")
+        raise IncidentError(Message(N_("{person} already leads this incident."), {"person": f"<@{user_id}>"}))
     if intent.only_if_unled:
         require_open(incident)
     if intent.only_if_unled and incident.commander_id:
-        raise IncidentError(f"<@{incident.commander_id}> already leads this incident.")
+        raise IncidentError(Message(N_("{person} already leads this incident."), {"person": f"<@{incident.commander_id}>"}))
     incident.commander_id = user_id
     record(store, incident, "lead", ctx, "", {"user": user_id})
-    return Change(incident.id, "lead", ctx.actor, f"<@{user_id}> is incident commander", invite=(user_id,))
+    return Change(incident.id, "lead", ctx.actor, {"user": user_id}, invite=(user_id,))
 
 
 def set_role(store: IncidentStore, incident: IncidentRecord, intent: SetRole, ctx: Context) -> Change:
     role, user_id = intent.role, intent.user_id
     if store.role_holder(incident.id, role) == user_id:
-        raise IncidentError(f"<@{user_id}> already has the {role} role.")
+        raise IncidentError(Message(N_("{person} already has the {role} role."), {"person": f"<@{user_id}>", "role": role}))
     store.set_role(incident.id, role, user_id)
     record(store, incident, "role", ctx, "", {"role": role, "user": user_id})
-    return Change(incident.id, "role", ctx.actor, f"{role}: <@{user_id}>", invite=(user_id,))
+    return Change(incident.id, "role", ctx.actor, {"role": role, "user": user_id}, invite=(user_id,))
 
 
 def add_note(store: IncidentStore, incident: IncidentRecord, intent: AddNote, ctx: Context) -> Change:
     record(store, incident, "note", ctx, intent.text)
-    return Change(incident.id, "note", ctx.actor, "note", text=intent.text, refresh_header=False)
+    return Change(incident.id, "note", ctx.actor, text=intent.text, refresh_header=False)
 
 
 def snooze_nudges(store: IncidentStore, incident: IncidentRecord, intent: SnoozeNudges, ctx: Context) -> Change:
@@ -204,29 +208,28 @@ def snooze_nudges(store: IncidentStore, incident: IncidentRecord, intent: Snooze
     until = ctx.now + SNOOZE
     # A second press within the same minute is the same snooze, not a longer one.
     if incident.nudge_snoozed_until and incident.nudge_snoozed_until >= until - timedelta(minutes=1):
-        raise IncidentError(f"Nudges are already snoozed until {times.show(incident.nudge_snoozed_until, ctx.tz)}.")
+        raise IncidentError(
+            Message(N_("Nudges are already snoozed until {until}."), {"until": times.show(incident.nudge_snoozed_until, ctx.tz)})
+        )
     incident.nudge_snoozed_until = until
     record(store, incident, "snooze", ctx, "", {"until": until.isoformat()})
-    return Change(incident.id, "snooze", ctx.actor, f"until {times.show(until, ctx.tz)}", refresh_header=False)
+    return Change(incident.id, "snooze", ctx.actor, {"until": until}, refresh_header=False)
 
 
 def mark_postmortem_done(store: IncidentStore, incident: IncidentRecord, intent: MarkPostmortemDone, ctx: Context) -> Change:
     if incident.is_open:
-        raise IncidentError("The postmortem is reviewed after the incident is resolved.")
+        raise IncidentError(N_("The postmortem is reviewed after the incident is resolved."))
     if incident.postmortem_done_at is not None:
-        raise IncidentError("The postmortem is already marked done.")
+        raise IncidentError(N_("The postmortem is already marked done."))
     incident.postmortem_done_at = ctx.now
     record(store, incident, "postmortem_done", ctx)
-    return Change(incident.id, "postmortem_done", ctx.actor, "postmortem marked done", refresh_header=False)
+    return Change(incident.id, "postmortem_done", ctx.actor, refresh_header=False)
 
 
 def repost_postmortem(incident: IncidentRecord, ctx: Context) -> Change:
     if incident.is_open:
-        raise IncidentError("The postmortem draft is posted when the incident is resolved: `/incident resolve`.")
-    return Change(
-        incident.id, "postmortem", ctx.actor, "posting the postmortem draft again",
-        post_in_channel=False, refresh_header=False, post_postmortem=True,
-    )
+        raise IncidentError(N_("The postmortem draft is posted when the incident is resolved: `/incident resolve`."))
+    return Change(incident.id, "postmortem", ctx.actor, post_in_channel=False, refresh_header=False, post_postmortem=True)
 
 
 def close_imported(store: IncidentStore, incident: IncidentRecord, intent: CloseImported, ctx: Context) -> Change | None:
@@ -241,7 +244,15 @@ def close_imported(store: IncidentStore, incident: IncidentRecord, intent: Close
 
 def require_open(incident: IncidentRecord) -> None:
     if not incident.is_open:
-        raise IncidentError(f"Incident #{incident.id} is already resolved. {REOPEN_HINT}")
+        raise IncidentError(_already_resolved(incident))
+
+
+def _already_resolved(incident: IncidentRecord) -> Message:
+    return Message(N_("Incident #{id} is already resolved. {hint}"), {"id": incident.id, "hint": Message(REOPEN_HINT)})
+
+
+def _severities() -> Message:
+    return Message(N_("Severity must be one of {severities}."), {"severities": ", ".join(SEVERITIES)})
 
 
 # --- milestones ----------------------------------------------------------------------------------
@@ -251,10 +262,15 @@ def set_milestone(store: IncidentStore, incident: IncidentRecord, intent: SetMil
     name = intent.milestone
     current = milestones(store, incident)
     if name == "resolved" and intent.time_text is None and not incident.is_open:
-        at = times.show_seconds(current["resolved"].at, ctx.tz) if current["resolved"].at else "earlier"
+        at = current["resolved"].at
         raise IncidentError(
-            f"Incident #{incident.id} is already resolved ({at}). To correct the time, run `/incident resolve <time>`; "
-            "the postmortem draft is then posted again."
+            Message(
+                N_(
+                    "Incident #{id} is already resolved ({at}). To correct the time, run `/incident resolve <time>`; "
+                    "the postmortem draft is then posted again."
+                ),
+                {"id": incident.id, "at": times.show_seconds(at, ctx.tz) if at else Message(N_("earlier"))},
+            )
         )
     at = time_for_now(name, ctx.now, current) if intent.time_text is None else _typed_time(intent.time_text, ctx)
     if implausibly_early(at, incident.declared_at) and not intent.confirm:
@@ -262,7 +278,7 @@ def set_milestone(store: IncidentStore, incident: IncidentRecord, intent: SetMil
     _check_order(name, at, current, ctx)
     store.add_claim(incident.id, Claim(name, at, ctx.now, "command"), ctx.actor)
     record(store, incident, "milestone", ctx, name, _milestone_data(name, at))
-    return Change(incident.id, "milestone", ctx.actor, f"{name}: {times.show(at, ctx.tz)}")
+    return Change(incident.id, "milestone", ctx.actor, {"milestone": name, "at": at})
 
 
 def check_milestone_order(store: IncidentStore, incident: IncidentRecord, name: str, at: datetime, ctx: Context) -> None:
@@ -277,8 +293,17 @@ def _check_order(name: str, at: datetime, current: dict[str, MilestoneTime], ctx
     shown, other = times.show_apart(at, problem.other_at, ctx.tz)
     hint = ""
     if problem.other_defaulted:
-        hint = f" ({problem.other} defaults to the declaration time; set it first with `/incident {problem.other} <time>`)"
-    raise IncidentError(f"{name} {shown} would be {problem.relation} {problem.other} ({other}){hint}.")
+        hint = Message(
+            N_(" ({other} defaults to the declaration time; set it first with `/incident {command} <time>`)"),
+            {"other": Word("milestone", problem.other), "command": _word(problem.other)},
+        )
+    text = (
+        N_("{milestone} {at} would be before {other} ({other_at}){hint}.")
+        if problem.relation == "before"
+        else N_("{milestone} {at} would be after {other} ({other_at}){hint}.")
+    )
+    params = {"milestone": Word("milestone", name), "at": shown, "other": Word("milestone", problem.other), "other_at": other, "hint": hint}
+    raise IncidentError(Message(text, params))
 
 
 def sync_resolution(store: IncidentStore, incident: IncidentRecord, ctx: Context) -> Change | None:
@@ -288,7 +313,7 @@ def sync_resolution(store: IncidentStore, incident: IncidentRecord, ctx: Context
         previous, incident.status = incident.status, "resolved"
         record(store, incident, "status", ctx, "", {"from": previous, "to": "resolved"})
         return Change(
-            incident.id, "status", ctx.actor, f"{previous} → resolved", announce=True, post_postmortem=True, resolved=True
+            incident.id, "status", ctx.actor, {"from": previous, "to": "resolved"}, announce=True, post_postmortem=True, resolved=True
         )
     if resolved.at is None and incident.status == "resolved":
         current = milestones(store, incident)
@@ -296,7 +321,7 @@ def sync_resolution(store: IncidentStore, incident: IncidentRecord, ctx: Context
         incident.status = status
         incident.reopened_at = ctx.now
         record(store, incident, "reopened", ctx, "", {"from": "resolved", "to": status})
-        return Change(incident.id, "reopened", ctx.actor, f"reopened ({status})", announce=True)
+        return Change(incident.id, "reopened", ctx.actor, {"from": "resolved", "to": status, "reopened": True}, announce=True)
     return None
 
 
@@ -305,19 +330,21 @@ def _typed_time(text: str, ctx: Context, field: str | None = None) -> datetime:
         at = times.parse_user_time(text, ctx.tz, ctx.now)
         times.check_not_future(at, ctx.tz, ctx.now)
     except times.TimeInputError as error:
-        raise IncidentError(str(error), field=field) from None
+        raise IncidentError(error.message, field=field) from None
     return at
 
 
-def _implausible(at: datetime, ctx: Context, what: str, confirm: str | None = None) -> str:
+def _implausible(at: datetime, ctx: Context, milestone: str | None, confirm: str | None = None) -> Message:
+    """A time long before the declaration: `milestone` None for the impact start typed in the declaring form."""
+    what = Word("milestone", milestone) if milestone else Message(N_("the impact start"))
     how = (
-        f" If that is right, run `{confirm}`."
+        Message(N_(" If that is right, run `{command}`."), {"command": confirm})
         if confirm
-        else " If that is right, declare without it, then run `/incident started <time> confirm`."
+        else Message(N_(" If that is right, declare without it, then run `/incident started <time> confirm`."))
     )
-    return (
-        f"{what} {times.show(at, ctx.tz)} is more than {PLAUSIBLE_LOOKBACK.days} days before the incident was declared; "
-        f"that looks like a typo.{how}"
+    return Message(
+        N_("{what} {at} is more than {days} days before the incident was declared; that looks like a typo.{how}"),
+        {"what": what, "at": times.show(at, ctx.tz), "days": PLAUSIBLE_LOOKBACK.days, "how": how},
     )
 
 

@@ -25,17 +25,7 @@ DEFAULT_REACTIONS = {emoji: mark for mark, emoji in DEFAULT_EMOJI.items()}
 # Marks that also set the incident milestone of the same name.
 MILESTONE_MARKS = ("detected", "identified", "mitigated", "resolved")
 
-MARK_LABELS = {
-    "key_event": "key event",
-    "detected": "detected",
-    "identified": "cause identified",
-    "mitigated": "mitigated",
-    "resolved": "resolved",
-    "action_item": "action item",
-    "went_well": "went well",
-    "went_wrong": "went wrong",
-    "lucky": "lucky",
-}
+# What each mark is called: bot.i18n's vocabulary ("mark"), in the reader's language.
 
 _EMOJI_NAME = re.compile(r"^[a-z0-9_+\-'’]+$")
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.i18n import N_, Message
+
 MAX_TAG = 40  # the column's length
 MAX_TAGS_PER_COMMAND = 10
 EXAMPLES = "`db`, `deploy`, `network`"
@@ -18,7 +20,11 @@ _PUNCTUATION = "-_."
 
 
 class TagError(ValueError):
-    """A name that cannot be a tag; the message says why, for the person who typed it."""
+    """A name that cannot be a tag; `message` says why, for the person who typed it (in their language)."""
+
+    def __init__(self, message: Message):
+        super().__init__(str(message))
+        self.message = message
 
 
 def normalise(text: str) -> str:
@@ -26,21 +32,27 @@ def normalise(text: str) -> str:
     link = _CHANNEL_LINK.match(text.strip())
     if link is not None:
         if not link[1]:
-            raise TagError("Type the tag without `#` in front, e.g. `/incident tag deploy`.")
+            raise TagError(Message(N_("Type the tag without `#` in front, e.g. `/incident tag deploy`.")))
         text = link[1]
     tag = unicodedata.normalize("NFKC", text).strip().lower().lstrip("#")
     if not tag:
-        raise TagError(f"Give the tag a name, e.g. {EXAMPLES}.")
+        raise TagError(Message(N_("Give the tag a name, e.g. {examples}."), {"examples": EXAMPLES}))
     shown = _quote(text)
     if any(char.isspace() for char in tag):
-        raise TagError(f"`{shown}` has a space in it; a tag is one word (use `-`, e.g. `database-outage`).")
+        raise TagError(
+            Message(N_("`{tag}` has a space in it; a tag is one word (use `-`, e.g. `database-outage`)."), {"tag": shown})
+        )
     if len(tag) > MAX_TAG:
-        raise TagError(f"`{shown}…` is {len(tag)} characters long; a tag has at most {MAX_TAG}.")
+        raise TagError(
+            Message(N_("`{tag}…` is {length} characters long; a tag has at most {most}."), {"tag": shown, "length": len(tag), "most": MAX_TAG})
+        )
     odd = next((char for char in tag if not _allowed(char)), None)
     if odd is not None:
         raise TagError(
-            f"`{shown}` has {_describe(odd)} in it; a tag is one word of letters, digits, `-`, `_` or `.` "
-            f"(e.g. {EXAMPLES}, `データベース`)."
+            Message(
+                N_("`{tag}` has {character} in it; a tag is one word of letters, digits, `-`, `_` or `.` (e.g. {examples}, `データベース`)."),
+                {"tag": shown, "character": _describe(odd), "examples": EXAMPLES},
+            )
         )
     return tag
 
@@ -48,7 +60,9 @@ def normalise(text: str) -> str:
 def normalise_all(names: list[str]) -> list[str]:
     """Several typed names to distinct tags, in the order given."""
     if len(names) > MAX_TAGS_PER_COMMAND:
-        raise TagError(f"That is {len(names)} tags; give at most {MAX_TAGS_PER_COMMAND} at a time.")
+        raise TagError(
+            Message(N_("That is {count} tags; give at most {most} at a time."), {"count": len(names), "most": MAX_TAGS_PER_COMMAND})
+        )
     return list(dict.fromkeys(normalise(name) for name in names))
 
 
@@ -57,11 +71,11 @@ def _allowed(char: str) -> bool:
     return unicodedata.category(char)[0] in "LMN" or char in _PUNCTUATION
 
 
-def _describe(char: str) -> str:
+def _describe(char: str) -> str | Message:
     if char == "`":
-        return "a backquote"
-    if unicodedata.category(char)[0] in "CZ":  # invisible: name it
-        return f"an invisible character ({unicodedata.name(char, f'U+{ord(char):04X}').lower()})"
+        return Message(N_("a backquote"))
+    if unicodedata.category(char)[0] in "CZ":  # invisible: name it (Unicode's name, in English in every language)
+        return Message(N_("an invisible character ({name})"), {"name": unicodedata.name(char, f"U+{ord(char):04X}").lower()})
     return f"`{char}`"
 
 

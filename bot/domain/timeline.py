@@ -20,6 +20,7 @@ from bot.domain.records import IncidentRecord, MarkRecord, SlackMessage
 from bot.domain.requests import DeleteMessage, EditMessage, React, RecordMessage
 from bot.domain.storable_text import storable
 from bot.domain.store import IncidentStore
+from bot.i18n import N_, Message
 
 # Who wrote a message, as the Slack layer found out when the message was not on the record yet.
 WRITTEN_BY_A_PERSON = "person"
@@ -104,8 +105,7 @@ def react(store: IncidentStore, incident: IncidentRecord, intent: React, ctx: Co
         store.save_mark(existing)
     if mark not in MILESTONE_MARKS:
         return None
-    verb = "marked" if intent.added else "unmarked"
-    return Change(incident.id, "mark", ctx.actor, f"{verb} {mark}", post_in_channel=False)
+    return Change(incident.id, "mark", ctx.actor, {"mark": mark, "added": intent.added}, post_in_channel=False)
 
 
 def check_mark(store: IncidentStore, incident: IncidentRecord, mark: str, intent: React, ctx: Context) -> None:
@@ -114,8 +114,10 @@ def check_mark(store: IncidentStore, incident: IncidentRecord, mark: str, intent
     by_a_person = entry is not None and not entry.deleted and entry.author_id is not None
     if intent.message_ts == incident.header_ts or (not by_a_person and intent.written_by == WRITTEN_BY_A_BOT):
         raise IncidentError(
-            "Marks count only on people's messages, not on the bot's posts: react to the message that says "
-            "what happened (or use `/incident note`, then mark that)."
+            N_(
+                "Marks count only on people's messages, not on the bot's posts: react to the message that says "
+                "what happened (or use `/incident note`, then mark that)."
+            )
         )
     if mark not in MILESTONE_MARKS:
         return
@@ -123,8 +125,13 @@ def check_mark(store: IncidentStore, incident: IncidentRecord, mark: str, intent
     if mark == "resolved" and not incident.is_open and milestones(store, incident)["resolved"].at != at:
         # A second ✅ on the message that resolved it agrees; one elsewhere would move the time unseen.
         raise IncidentError(
-            f"Incident #{incident.id} is already resolved, so this mark does not move its resolved time. "
-            "To correct it, run `/incident resolve <time>`."
+            Message(
+                N_(
+                    "Incident #{id} is already resolved, so this mark does not move its resolved time. "
+                    "To correct it, run `/incident resolve <time>`."
+                ),
+                {"id": incident.id},
+            )
         )
     check_milestone_order(store, incident, mark, at, ctx)
 

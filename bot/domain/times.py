@@ -6,17 +6,23 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from bot.i18n import N_, Message
+
 # A typed time may run slightly ahead of the server clock (minute rounding, clock skew).
 FUTURE_TOLERANCE = timedelta(seconds=59)
 
 _HH_MM = re.compile(r"^(\d{1,2}):(\d{2})$")
 _DATE_HH_MM = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
-TIME_FORMATS_HELP = "HH:MM (today), YYYY-MM-DD HH:MM, or ISO 8601 such as 2026-11-22T14:05:00+09:00"
+TIME_FORMATS_HELP = N_("HH:MM (today), YYYY-MM-DD HH:MM, or ISO 8601 such as 2026-11-22T14:05:00+09:00")
 
 
 class TimeInputError(ValueError):
-    """A typed time that cannot be used; the message says why, for the person who typed it."""
+    """A typed time that cannot be used; `message` says why, for the person who typed it (in their language)."""
+
+    def __init__(self, message: Message):
+        super().__init__(str(message))
+        self.message = message
 
 
 def utcnow() -> datetime:
@@ -40,14 +46,18 @@ def parse_user_time(text: str, tz: ZoneInfo, now: datetime) -> datetime:
             value = value.replace(tzinfo=tz)
         return value.astimezone(timezone.utc)
     except (ValueError, OverflowError):  # OverflowError: a time at the calendar's edge, shifted past it
-        raise TimeInputError(f"`{text}` is not a time I can read. Use {TIME_FORMATS_HELP}.") from None
+        raise TimeInputError(
+            Message(N_("`{text}` is not a time I can read. Use {formats}."), {"text": text, "formats": Message(TIME_FORMATS_HELP)})
+        ) from None
 
 
 def check_not_future(value: datetime, tz: ZoneInfo, now: datetime) -> None:
     if value > now + FUTURE_TOLERANCE:
         raise TimeInputError(
-            f"{show(value, tz)} is in the future (it is now {show(now, tz)}). "
-            "Use YYYY-MM-DD HH:MM for another day."
+            Message(
+                N_("{at} is in the future (it is now {now}). Use YYYY-MM-DD HH:MM for another day."),
+                {"at": show(value, tz), "now": show(now, tz)},
+            )
         )
 
 
@@ -55,7 +65,7 @@ def parse_due_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise TimeInputError(f"`{text}` is not a due date; use YYYY-MM-DD.") from None
+        raise TimeInputError(Message(N_("`{text}` is not a due date; use YYYY-MM-DD."), {"text": text})) from None
 
 
 def show(value: datetime, tz: ZoneInfo) -> str:

@@ -23,6 +23,8 @@ from bot.domain.requests import (
     SnoozeNudges,
     Via,
 )
+from bot.gate import NO_SUCH_INCIDENT_FOR_BUTTON
+from bot.i18n import N_, Message
 from bot.services import Services
 from bot.slack import blocks
 from bot.slack.after_ack import Ephemeral, OpenForm, PublishHome, run_after_ack
@@ -118,7 +120,7 @@ def _submit(body: dict, services: Services, intent: Intent, incident_id: int | N
         change = services.gate.submit(Request(intent, actor=user, via=Via.BUTTON, incident_id=incident_id))
         return change.all() if change else []
     except IncidentError as error:
-        return [Ephemeral(channel, user, f":warning: {error}")]
+        return [Ephemeral(channel, user, error.message)]
     except MembershipUnknown as error:
         return [Ephemeral(channel, user, _membership_unknown(error))]
 
@@ -127,7 +129,7 @@ def _for_home(body: dict, steps: list) -> list:
     """A button on the App Home: redraw it first, with any refusal at its top (there is no channel to answer in)."""
     if (body.get("view") or {}).get("type") != "home":
         return steps
-    refusals = [f.text for f in steps if isinstance(f, Ephemeral)]
+    refusals = [f.message for f in steps if isinstance(f, Ephemeral)]
     home = PublishHome(body["user"]["id"], notice=refusals[0] if refusals else None)
     return [home, *(f for f in steps if not isinstance(f, Ephemeral))]
 
@@ -139,18 +141,18 @@ def _form_or_refusal(body: dict, action: dict, form: str, services: Services) ->
         with reading(services.db) as store:
             incident = store.incident(_incident_id(action) or 0)
         if incident is None:
-            raise IncidentError("This button belongs to an incident I cannot find.")
+            raise IncidentError(NO_SUCH_INCIDENT_FOR_BUTTON)
         lifecycle.require_open(incident)
         access.check_member(incident, user, services.is_member)
     except IncidentError as error:
-        return [Ephemeral(channel, user, f":warning: {error}")]
+        return [Ephemeral(channel, user, error.message)]
     except MembershipUnknown as error:
         return [Ephemeral(channel, user, _membership_unknown(error))]
-    return [OpenForm(trigger_id=body.get("trigger_id", ""), form=form, incident_id=incident.id)]
+    return [OpenForm(trigger_id=body.get("trigger_id", ""), form=form, incident_id=incident.id, user=user)]
 
 
-def _membership_unknown(error: MembershipUnknown) -> str:
-    return f":warning: Slack would not say who is in the incident channel (`{error}`); nothing was changed."
+def _membership_unknown(error: MembershipUnknown) -> Message:
+    return Message(N_("Slack would not say who is in the incident channel (`{error}`); nothing was changed."), {"error": str(error)})
 
 
 def _channel(body: dict) -> str:

@@ -7,12 +7,12 @@ import uuid
 from dataclasses import dataclass, field
 
 from bot.domain import command_parser as cp
-from bot.domain import deadlines, tags
 from bot.domain.access import NOT_A_MEMBER
 from bot.domain.changes import IncidentError
 from bot.domain.requests import Declare, Request, Via
 from bot.domain.times import utcnow
 from bot.gate import NOT_AN_INCIDENT_CHANNEL
+from bot.i18n import N_, Message, Translator
 from bot.slack.formatting import safe
 from bot.services import Services
 from bot.slack import texts
@@ -42,18 +42,28 @@ def handle_incident_command(ack, command: dict, context, services: Services) -> 
 
 
 def answer(command: dict, services: Services) -> Outcome:
+    """The reply, in the language of whoever typed the command, and what to do after the ack."""
+    t = services.t_for(command.get("user_id"))
     try:
         parsed = cp.parse(command.get("text", ""))
     except cp.UsageError as error:
-        return Outcome(f":warning: {error}")
+        return Outcome(texts.refusal(error.message, t))
     try:
         if isinstance(parsed, cp.Query):
-            return _answer_question(parsed, command, services)
-        return _change(parsed, command, services)
+            return _answer_question(parsed, command, services, t)
+        return _change(parsed, command, services, t)
     except MembershipUnknown as error:
-        return Outcome(f":warning: Slack would not tell me who is in this channel (`{error}`), so nothing was changed. Try again.")
+        return Outcome(
+            texts.refusal(
+                Message(
+                    N_("Slack would not tell me who is in this channel (`{error}`), so nothing was changed. Try again."),
+                    {"error": str(error)},
+                ),
+                t,
+            )
+        )
     except IncidentError as error:
-        return Outcome(f":warning: {error}")
+        return Outcome(texts.refusal(error.message, t))
     except Exception:
         ref = uuid.uuid4().hex[:8]
         log.exception(
@@ -63,47 +73,50 @@ def answer(command: dict, services: Services) -> Outcome:
             command.get("channel_id"),
             command.get("text", "")[:200],
         )
-        return Outcome(texts.INTERNAL_ERROR.format(ref=ref))
+        return Outcome(t._(texts.INTERNAL_ERROR, ref=ref))
 
 
-def _change(intent, command: dict, services: Services) -> Outcome:
+def _change(intent, command: dict, services: Services, t: Translator) -> Outcome:
     user, channel = command["user_id"], command.get("channel_id", "")
     if isinstance(intent, Declare):
         if not intent.title:
-            form = OpenStartForm(trigger_id=command.get("trigger_id", ""), origin_channel=channel, severity=intent.severity, private=intent.private)
+            form = OpenStartForm(
+                trigger_id=command.get("trigger_id", ""), origin_channel=channel, severity=intent.severity,
+                private=intent.private, user=user,
+            )
             return Outcome("", [form])
         intent = Declare(
             title=intent.title, severity=intent.severity, private=intent.private,
             origin_channel=channel, team_id=command.get("team_id"),
         )
     change = services.gate.submit(Request(intent, actor=user, via=Via.COMMAND, channel_id=channel))
-    return Outcome(texts.reply(change), change.all())
+    return Outcome(texts.reply(change, t), change.all())
 
 
-def _answer_question(query: cp.Query, command: dict, services: Services) -> Outcome:
-    settings, now = services.settings, utcnow()
+def _answer_question(query: cp.Query, command: dict, services: Services, t: Translator) -> Outcome:
+    now = utcnow()
     user, channel = command["user_id"], command.get("channel_id", "")
     if isinstance(query, cp.Help):
-        return Outcome(texts.help_text())
+        return Outcome(texts.help_text(t))
     if isinstance(query, cp.Stats):
         # Reading the window and drawing the chart wait for the lazy follow-up: the ack never does.
-        return Outcome(working_on_it(query.range.label), [ShowStats(channel=channel, user=user, range=query.range)])
+        return Outcome(working_on_it(query.range, t), [ShowStats(channel=channel, user=user, range=query.range)])
     with reading(services.db) as store:
         if isinstance(query, cp.ListOpen):
-            return Outcome(texts.open_incidents_text(store.open_incidents(), settings.timezone, now))
+            return Outcome(texts.open_incidents_text(store.open_incidents(), now, t))
         if isinstance(query, cp.ListActionItems):
-            return Outcome(texts.action_items_text(store.open_action_items(), settings.timezone, now))
+            return Outcome(texts.action_items_text(store.open_action_items(), now, t))
         # The rest are about the incident of the channel they are typed in, for its members only.
         incident = store.incident_in(channel)
     if incident is None:
-        return Outcome(NOT_AN_INCIDENT_CHANNEL)
+        return Outcome(t._(NOT_AN_INCIDENT_CHANNEL))
     if not services.is_member(channel, user):
-        return Outcome(f":warning: {NOT_A_MEMBER}")
+        return Outcome(texts.refusal(NOT_A_MEMBER, t))
     with reading(services.db) as store:
         if isinstance(query, cp.Timeline):
-            return Outcome(texts.timeline_text(incident, store.timeline(incident.id), settings.timezone))
+            return Outcome(texts.timeline_text(incident, store.timeline(incident.id), t))
         if isinstance(query, cp.ShowDeadline):
-            return Outcome(deadlines.describe_deadline(incident, settings.timezone, now))
+            return Outcome(texts.deadline_text(incident, now, t))
         if isinstance(query, cp.ListTags):
-            return Outcome(tags.describe_tags(incident.id, store.tags(incident.id)))
+            return Outcome(texts.tags_text(incident.id, store.tags(incident.id), t))
     raise AssertionError(f"unhandled question {query!r}")

@@ -124,7 +124,7 @@ def _on_reaction(event: dict, added: bool, context, client: WebClient, services:
         return
     except IncidentError as error:
         # Said to the person who reacted (privately; by direct message if they are not in the channel).
-        context["after_ack"] = [Ephemeral(channel, user, f":warning: {error}")]
+        context["after_ack"] = [Ephemeral(channel, user, error.message)]
         return
     except MembershipUnknown as error:
         log.warning("reaction by %s in %s not applied: Slack would not say who is in the channel (%s)", user, channel, error)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.domain.changes import IncidentError
 from bot.domain.requests import ChangeSeverity, ChangeStatus, Declare, Intent, PostUpdate, Request, Via
+from bot.i18n import N_
 from bot.services import Services
 from bot.slack import blocks
 from bot.slack.after_ack import run_after_ack
@@ -61,11 +62,15 @@ def _submit(ack, context, services: Services, body: dict, view: dict, intent: In
     try:
         change = services.gate.submit(request)
     except IncidentError as error:
+        # Shown in the form, in the language of whoever submitted it.
         block = blocks_by_field.get(error.field) or blocks_by_field.get(None) or next(iter(blocks_by_field.values()))
-        return ack(response_action="errors", errors={block: str(error)})
+        return ack(response_action="errors", errors={block: services.t_for(request.actor)._(error.message)})
     except MembershipUnknown as error:
         block = blocks_by_field.get(None) or next(iter(blocks_by_field.values()))
-        return ack(response_action="errors", errors={block: f"Slack would not say who is in the incident channel ({error}); nothing was changed."})
+        said = services.t_for(request.actor)._(
+            N_("Slack would not say who is in the incident channel ({error}); nothing was changed."), error=str(error)
+        )
+        return ack(response_action="errors", errors={block: said})
     context["after_ack"] = change.all() if change else []
     ack()
 

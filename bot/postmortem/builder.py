@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.domain import times
 from bot.domain.durations import KeyDurations
 from bot.domain.lifecycle import milestones as milestones_of
 from bot.domain.records import MARKS, IncidentRecord
@@ -43,15 +42,15 @@ def build(store: SqlIncidentStore, incident: IncidentRecord, tz: ZoneInfo, now: 
     speakers: dict[str, None] = {}  # in order of first message
     for at, kind, author_id, text, data, files, ts, thread_ts in store.timeline_rows(incident.id):
         on_message = marks.get(ts) if ts else None
+        said = {"text": text} if kind == "message" else {"text": text, **_entry_data(kind, text, data)}
         item = TimelineItem(
             at=at,
             kind=kind,
             author=person(author_id),
-            text=text if kind == "message" else _entry_text(kind, text, data, tz),
             marks=tuple(m for m in MARKS if m in on_message) if on_message else (),
             in_thread=thread_ts is not None,
             files=tuple(files) if files else (),
-            outcome=(data or {}).get("decision") if kind == "decision" else None,
+            **said,
         )
         items.append(item)
         if kind in KEY_KINDS or item.marks:
@@ -93,34 +92,30 @@ def build(store: SqlIncidentStore, incident: IncidentRecord, tz: ZoneInfo, now: 
     )
 
 
-def _entry_text(kind: str, text: str, data: dict | None, tz: ZoneInfo) -> str:
-    """Bot-recorded entries read as a compact, language-neutral line; messages exactly as written."""
+def _entry_data(kind: str, text: str, data: dict | None) -> dict:
+    """What a bot-recorded entry says, as data the template puts in words; `text` stays as written."""
     data = data or {}
-    if kind in ("status", "reopened"):
-        change = f"{data.get('from')} → {data.get('to')}"
-        return f"{change}: {text}" if text else change
-    if kind == "severity":
-        return f"{data.get('from')} → {data.get('to')}"
+    if kind in ("status", "reopened", "severity"):
+        return {"before": data.get("from"), "after": data.get("to")}
     if kind == "lead":
-        return f"<@{data.get('user')}>"
+        return {"person": data.get("user")}
     if kind == "role":
-        return f"{data.get('role')}: <@{data.get('user')}>"
+        return {"person": data.get("user"), "role": data.get("role")}
     if kind == "milestone":
-        at = datetime.fromisoformat(data["at"]) if data.get("at") else None
-        return f"{data.get('milestone')}: {times.show(at, tz)}" if at else text
+        # The entry's text is the milestone's name, not a person's words.
+        return {"milestone": data.get("milestone") or text or None, "moment": _moment(data.get("at")), "text": ""}
     if kind == "deadline":
-        at = datetime.fromisoformat(data["at"]) if data.get("at") else None
-        return f"{times.show(at, tz)}: {text}".rstrip(": ") if at else "cleared"
+        return {"moment": _moment(data.get("at")), "cleared": not data.get("at")}
     if kind == "decision":
-        # The outcome is the item's `outcome`, named by the template; here what was decided, and
-        # the next deadline when the work continues.
-        moved = data.get("new_deadline")
-        then = f"→ {times.show(datetime.fromisoformat(moved), tz)}" if moved else ""
-        what = data.get("what") or text
-        return " · ".join(part for part in (then, what) if part)
+        # What was to be decided, and the next deadline when the work continues.
+        return {"outcome": data.get("decision"), "moment": _moment(data.get("new_deadline")), "text": data.get("what") or text}
     if kind == "declared":
-        return f"{data.get('severity', '')} {text}".strip()
-    return text
+        return {"severity": data.get("severity")}
+    return {}
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 def _unique(values: list[str | None]) -> list[str]:

@@ -23,7 +23,7 @@ from datetime import datetime
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.domain import times
+from bot.i18n import N_, Translator
 from bot.services import Services
 from bot.slack.formatting import plain, safe
 from storage.incident_store import reading, record_delivery
@@ -35,16 +35,17 @@ UNREACHABLE = "slack_unreachable"
 
 # What each refusal means for the people in the channel.
 WHY = {
-    "missing_scope": "the app lacks the `canvases:write` scope; an admin can add it and reinstall the app",
-    "team_tier_cannot_create_channel_canvases": "this workspace's Slack plan has no channel canvases",
-    "free_team_canvas_tab_already_exists": "this workspace's Slack plan allows no more canvas tabs in this channel",
-    "free_teams_cannot_create_non_tabbed_canvases": "this workspace's Slack plan allows no more canvases",
-    "canvas_disabled_user_team": "canvases are turned off in this workspace",
-    "restricted_action": "the workspace does not let the app create canvases",
-    "not_allowed": "the workspace does not let the app create canvases",
-    "not_in_channel": "the app is no longer in this channel",
-    UNREACHABLE: "Slack did not answer in time; `/incident postmortem` tries again",
+    "missing_scope": N_("the app lacks the `canvases:write` scope; an admin can add it and reinstall the app"),
+    "team_tier_cannot_create_channel_canvases": N_("this workspace's Slack plan has no channel canvases"),
+    "free_team_canvas_tab_already_exists": N_("this workspace's Slack plan allows no more canvas tabs in this channel"),
+    "free_teams_cannot_create_non_tabbed_canvases": N_("this workspace's Slack plan allows no more canvases"),
+    "canvas_disabled_user_team": N_("canvases are turned off in this workspace"),
+    "restricted_action": N_("the workspace does not let the app create canvases"),
+    "not_allowed": N_("the workspace does not let the app create canvases"),
+    "not_in_channel": N_("the app is no longer in this channel"),
+    UNREACHABLE: N_("Slack did not answer in time; `/incident postmortem` tries again"),
 }
+REFUSED = N_("Slack refused it")
 
 # Canvases take Markdown but no HTML entities.
 _OUR_SPACES = re.compile(r"(?<!\\)&(?:nbsp|#x([0-9A-F]+));")
@@ -80,17 +81,25 @@ def _publish(incident_id: int, document: str, client: WebClient, services: Servi
 
 
 def _first_canvas(incident_id: int, channel: str, title: str, content: dict, client: WebClient, services: Services) -> None:
-    """The channel's canvas, or a canvas tab when the channel already has its own."""
-    name = _cut(f"Postmortem #{incident_id}: {plain(title)}")
+    """The channel's canvas, or a canvas tab when the channel already has its own.
+
+    The canvas is the postmortem's, in its language; what the channel is told is in the workspace's.
+    """
+    t, pm_t = services.t, services.postmortem_t
+    name = _cut(pm_t._(N_("Postmortem #{id}: {title}"), id=incident_id, title=plain(title)))
     canvas_id, error = _create(client, "conversations.canvases.create", channel_id=channel, title=name, document_content=content)
-    notice = ":memo: The postmortem draft is also in this channel's canvas: write it together there. The file above keeps the draft as generated."
+    notice = ":memo: " + t._(
+        N_("The postmortem draft is also in this channel's canvas: write it together there. The file above keeps the draft as generated.")
+    )
     if error == "channel_canvas_already_exists":
         # The channel canvas is someone's own document: leave it alone and add ours as a tab.
         canvas_id, error = _create(client, "canvases.create", channel_id=channel, title=name, document_content=content)
-        shown = f"Postmortem #{incident_id}: {safe(title, MAX_TITLE)}"
-        notice = f":memo: This channel already has a canvas, so the postmortem draft is in a canvas tab of its own: *{shown}*."
+        shown = pm_t._(N_("Postmortem #{id}: {title}"), id=incident_id, title=safe(title, MAX_TITLE))
+        notice = ":memo: " + t._(
+            N_("This channel already has a canvas, so the postmortem draft is in a canvas tab of its own: *{name}*."), name=shown
+        )
     if canvas_id is None:
-        _refused(client, channel, incident_id, error)
+        _refused(client, channel, incident_id, error, t)
         return
     _remember(services, incident_id, canvas_id)
     _tell(client, channel, incident_id, notice)
@@ -100,21 +109,31 @@ def _fresh_canvas(
     incident_id: int, channel: str, existing: str, content: dict, client: WebClient, services: Services, now: datetime
 ) -> None:
     """Posted again: the new draft in a tab of its own, and a pointer to it atop the team's canvas."""
-    when = times.show(now, services.settings.timezone)
-    fresh = f"Postmortem #{incident_id}, draft of {when}"
+    t, pm_t = services.t, services.postmortem_t
+    fresh = pm_t._(N_("Postmortem #{id}, draft of {at}"), id=incident_id, at=now)
     canvas_id, error = _create(client, "canvases.create", channel_id=channel, title=fresh, document_content=content)
     if canvas_id is None:
-        _refused(client, channel, incident_id, error)
+        _refused(client, channel, incident_id, error, t)
         return
-    pointer = f"> **A newer draft** of this postmortem, generated {when}, is in the canvas tab “{fresh}”. This canvas keeps your edits."
+    pointer = "> " + pm_t._(
+        N_("**A newer draft** of this postmortem, generated {at}, is in the canvas tab “{name}”. This canvas keeps your edits."),
+        at=now, name=fresh,
+    )
     pointed = _point_to(client, existing, pointer, incident_id)
     if pointed == "gone":
         # The team deleted its canvas: the new one is now the postmortem canvas.
         _remember(services, incident_id, canvas_id)
-        _tell(client, channel, incident_id, f":memo: The postmortem draft is in the canvas tab *{fresh}*: write it together there.")
+        said = t._(N_("The postmortem draft is in the canvas tab *{name}*: write it together there."), name=fresh)
+        _tell(client, channel, incident_id, f":memo: {said}")
         return
-    note = "; a note at its top points to the new draft" if pointed == "noted" else ""
-    _tell(client, channel, incident_id, f":memo: The new draft is in a canvas tab of its own, *{fresh}*. The postmortem canvas keeps your edits{note}.")
+    if pointed == "noted":
+        said = t._(
+            N_("The new draft is in a canvas tab of its own, *{name}*. The postmortem canvas keeps your edits; a note at its top points to the new draft."),
+            name=fresh,
+        )
+    else:
+        said = t._(N_("The new draft is in a canvas tab of its own, *{name}*. The postmortem canvas keeps your edits."), name=fresh)
+    _tell(client, channel, incident_id, f":memo: {said}")
 
 
 def _create(client: WebClient, method: str, **args) -> tuple[str | None, str | None]:
@@ -150,10 +169,13 @@ def _remember(services: Services, incident_id: int, canvas_id: str) -> None:
     record_delivery(services.db, incident_id, postmortem_canvas_id=canvas_id)
 
 
-def _refused(client: WebClient, channel: str, incident_id: int, error: str | None) -> None:
+def _refused(client: WebClient, channel: str, incident_id: int, error: str | None, t: Translator) -> None:
     log.error("postmortem canvas for incident %s (channel %s) could not be created: %s", incident_id, channel, error)
-    why = WHY.get(error or "", "Slack refused it")
-    _tell(client, channel, incident_id, f":warning: The postmortem canvas could not be created (`{error}`: {why}). The draft file above has the same content.")
+    why = t._(WHY.get(error or "", REFUSED))
+    said = t._(
+        N_("The postmortem canvas could not be created (`{error}`: {why}). The draft file above has the same content."), error=error, why=why
+    )
+    _tell(client, channel, incident_id, f":warning: {said}")
 
 
 def _tell(client: WebClient, channel: str, incident_id: int, text: str) -> None:

@@ -34,9 +34,17 @@ class TimelineItem:
     marks: tuple[str, ...] = ()  # subset of MARKS, in MARKS order
     in_thread: bool = False
     files: tuple[str, ...] = ()  # names of files attached to the message
-    # A word of the template's vocabulary that goes before the text, e.g. a go/no-go decision's
-    # outcome ("continue" | "rollback" | "stop"); the template says it in its language.
-    outcome: str | None = None
+    # What the bot recorded, as data the template says in its language; `text` stays the person's
+    # own words (a status message, an update, what a deadline decides), never a sentence of ours.
+    outcome: str | None = None  # a go/no-go decision's: "continue" | "rollback" | "stop"
+    before: str | None = None  # a status or severity change: from (a status key, or P1..P4)
+    after: str | None = None  # … and to
+    milestone: str | None = None  # a milestone's name (a key of MILESTONES)
+    moment: datetime | None = None  # the time a milestone, a deadline or a continued decision's next deadline names
+    person: str | None = None  # the user id a lead or role entry names
+    role: str | None = None  # a role entry's role, as typed
+    severity: str | None = None  # a declaration's severity
+    cleared: bool = False  # a deadline entry that removed the deadline
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.times import utcnow
+from bot.i18n import N_
 from bot.postmortem import builder
 from bot.postmortem.canvas import publish_canvas
 from bot.postmortem.render import postmortem_filename, render_postmortem, render_summary
@@ -43,18 +44,21 @@ def deliver_postmortem(incident_id: int, client: WebClient, services: Services, 
             channel=channel,
             content=document.encode("utf-8"),
             filename=postmortem_filename(data),
-            title=f"Postmortem draft: incident #{incident.id}",
+            title=services.postmortem_t._(N_("Postmortem draft: incident #{id}"), id=incident.id),
         )
     except SlackApiError as error:
         code = error.response.get("error")
         log.error("postmortem for incident %s could not be posted: %s", incident_id, code)
         # Nothing is lost: the record stays, and the draft is rendered again on request.
         try:
-            client.chat_postMessage(
-                channel=channel,
-                text=f":warning: The postmortem draft could not be posted (`{code}`). Everything is kept: run "
-                f"`/incident postmortem` to post it again, or `python app.py export {incident.id}` to print it.",
+            said = services.t._(
+                N_(
+                    "The postmortem draft could not be posted (`{error}`). Everything is kept: run "
+                    "`/incident postmortem` to post it again, or `python app.py export {id}` to print it."
+                ),
+                error=code, id=incident.id,
             )
+            client.chat_postMessage(channel=channel, text=f":warning: {said}")
         except SlackApiError:
             log.error("could not tell incident %s's channel that its postmortem failed", incident_id)
         return code or "unknown_error"

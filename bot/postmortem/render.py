@@ -4,6 +4,10 @@ PostmortemData holds texts exactly as Slack sent them. This module is the one
 place that turns them into Markdown: mentions become names, broadcasts lose
 their power, and Markdown syntax is escaped so a message can quote `# heading`
 or `| pipes |` without changing the document around it.
+
+One template per document (templates/postmortem.md.j2, templates/summary.txt.j2) speaks every
+language: its words are `_("…")` from the gettext catalogs (bot/i18n.py), its durations, statuses,
+milestones, classes and outcomes come from the Translator, and people's words are quoted as written.
 """
 
 from __future__ import annotations
@@ -17,12 +21,11 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bot.domain.durations import format_duration
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, jinja_environment, translator
 from bot.postmortem.data import MILESTONES, Person, PostmortemData, TimelineItem
 from bot.slack.formatting import HIDDEN, readable, safe
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-LANGUAGES = ("en", "ja")
 
 # Characters that mean something anywhere in a Markdown line (tables, emphasis, code, links, HTML).
 _INLINE = re.compile(r"[\\`*_\[\]<>|~#]")
@@ -39,39 +42,36 @@ _LEADING_SPACE = re.compile(f"^[{_SPACES}]+")
 _TRAILING_SPACE = re.compile(f"[{_SPACES}]+$")
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
+@lru_cache(maxsize=16)
+def _environment(language: str, timezone: str) -> Environment:
+    """One environment per language and time zone, its templates compiled once."""
+    return jinja_environment(
+        FileSystemLoader(TEMPLATES),
+        translator(language, ZoneInfo(timezone)),
         autoescape=False,  # Markdown, not HTML: md() escapes what needs it
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=StrictUndefined,
     )
-    return env
 
 
-def render_postmortem(data: PostmortemData, language: str = "en") -> str:
-    return _render(f"postmortem.{_language(language)}.md.j2", data)
+def render_postmortem(data: PostmortemData, language: str = DEFAULT_LANGUAGE) -> str:
+    return _render("postmortem.md.j2", data, language)
 
 
-def render_summary(data: PostmortemData, language: str = "en") -> str:
+def render_summary(data: PostmortemData, language: str = DEFAULT_LANGUAGE) -> str:
     """The short Slack message posted beside the document (mrkdwn, broadcasts defused)."""
-    return _render(f"summary.{_language(language)}.txt.j2", data).strip()
+    return _render("summary.txt.j2", data, language).strip()
 
 
 def postmortem_filename(data: PostmortemData) -> str:
     return f"postmortem-{data.channel_name or f'incident-{data.incident_id}'}.md"
 
 
-def _language(language: str) -> str:
+def _render(template: str, data: PostmortemData, language: str) -> str:
     if language not in LANGUAGES:
-        raise ValueError(f"no postmortem template for language {language!r}")
-    return language
-
-
-def _render(template: str, data: PostmortemData) -> str:
+        raise ValueError(f"no catalog for language {language!r}")
     tz = ZoneInfo(data.timezone)
     names = data.people
 
@@ -94,21 +94,17 @@ def _render(template: str, data: PostmortemData) -> str:
             shown = shown_names[person.name] = md(person.name)
         return shown
 
-    def dur(delta: timedelta | None, missing: str) -> str:
-        return format_duration(delta, missing)
-
     milestones = data.milestones
-    return _environment().get_template(template).render(
+    return _environment(language, data.timezone).get_template(template).render(
         d=data,
         m=milestones,
         milestone_names=MILESTONES,
-        duration=_span(milestones["started"].at, milestones["resolved"].at),
+        span=_span(milestones["started"].at, milestones["resolved"].at),  # the incident's, started → resolved
         md=md,
         slack=lambda markup: safe(markup or "", 300),
         at=at,
         clock=clock,
         who=who,
-        dur=dur,
         cell=lambda text: md(text).replace("\n", " "),
         is_message=lambda item: item.kind == "message",
     )
@@ -196,9 +192,18 @@ def incident_as_json(data: PostmortemData) -> dict:
             "in_thread": entry.in_thread,
             "files": list(entry.files),
             "outcome": entry.outcome,
+            # What the bot recorded, beside the words: a change's from and to, a milestone and its time…
+            "from": entry.before,
+            "to": entry.after,
+            "milestone": entry.milestone,
+            "time": when(entry.moment),
+            "user": entry.person,
+            "role": entry.role,
+            "severity": entry.severity,
         }
 
     durations = data.durations
+    english = translator(DEFAULT_LANGUAGE, ZoneInfo(data.timezone))  # the JSON's readable durations
     return {
         "id": data.incident_id,
         "title": data.title,
@@ -221,9 +226,9 @@ def incident_as_json(data: PostmortemData) -> dict:
             "ttd_seconds": seconds(durations.ttd),
             "ttm_seconds": seconds(durations.ttm),
             "ttr_seconds": seconds(durations.ttr),
-            "ttd": format_duration(durations.ttd),
-            "ttm": format_duration(durations.ttm),
-            "ttr": format_duration(durations.ttr),
+            "ttd": english.duration(durations.ttd),
+            "ttm": english.duration(durations.ttm),
+            "ttr": english.duration(durations.ttr),
         },
         "action_items": [
             {

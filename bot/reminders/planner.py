@@ -152,21 +152,21 @@ class Outgoing:
 
 
 def _message(kind: str, incident: IncidentRecord, item: ActionItemRecord | None, services: Services, now: datetime) -> Outgoing | None:
-    settings = services.settings
-    tz = settings.timezone
+    """The reminder in the incident's channel, in the workspace's language; an action item's to its owner, in theirs."""
+    settings, t = services.settings, services.t
     if kind == "action":
-        return Outgoing(item.owner_id, *blocks.action_reminder(item, incident, tz, now))
+        return Outgoing(item.owner_id, *blocks.action_reminder(item, incident, now, services.t_for(item.owner_id)))
     if incident.channel_id is None:
         return None
     if kind == "nudge":
         cadence = settings.rhythm.cadence(incident.severity)
-        return Outgoing(incident.channel_id, *blocks.nudge(incident, cadence))
+        return Outgoing(incident.channel_id, *blocks.nudge(incident, cadence, t))
     if kind == "lead":
-        return Outgoing(incident.channel_id, *blocks.lead_nudge(incident))
+        return Outgoing(incident.channel_id, *blocks.lead_nudge(incident, t))
     if kind in ("deadline_warning", "deadline"):
-        return Outgoing(incident.channel_id, *blocks.decision_prompt(incident, tz, now, final=kind == "deadline"))
+        return Outgoing(incident.channel_id, *blocks.decision_prompt(incident, now, t, final=kind == "deadline"))
     if kind == "review":
-        return Outgoing(incident.channel_id, texts.review_reminder(incident, settings.rhythm.postmortem_due_days))
+        return Outgoing(incident.channel_id, texts.review_reminder(incident, settings.rhythm.postmortem_due_days, t))
     raise ValueError(f"unknown reminder kind {kind!r}")
 
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.changes import IncidentError
 from bot.domain.milestones import effective_milestones
+from bot.i18n import N_
 
 DEFAULT_NUDGE_MINUTES = {"P1": 15.0, "P2": 30.0, "P3": 60.0, "P4": 0.0}
 DEFAULT_LEAD_NUDGE_MINUTES = 5.0
@@ -26,7 +27,9 @@ REMINDER_HOUR = time(9, 0)
 # A reminder this late (no clock was running) is dropped, not sent; reviews and action items wait longer.
 LATE_DROPPED_AFTER = timedelta(minutes=10)
 LATE_DROPPED_AFTER_BY_KIND = {"review": timedelta(hours=12), "action": timedelta(hours=12)}
-DECISIONS = {"continue": "Continue (+30 min)", "rollback": "Roll back", "stop": "Stop work"}
+# The go/no-go prompt's choices and their buttons' labels (what each outcome is called is
+# bot.i18n's vocabulary, "decision").
+DECISIONS = {"continue": N_("Continue (+30 min)"), "rollback": N_("Roll back"), "stop": N_("Stop work")}
 
 
 @dataclass(frozen=True)
@@ -192,14 +195,18 @@ def _resolved_at(store, incident) -> datetime | None:
     return effective_milestones(incident.declared_at, store.claims(incident.id), incident.reopened_at)["resolved"].at
 
 
+class ReminderSkipped(IncidentError):
+    """A reminder the clock does not send: for its log, never shown to a person."""
+
+
 def reminder_sent(store, incident, intent, ctx):
     """The clock may send a reminder only if the record still wants it at that time, and only once."""
     # Planned as of just before `at`: is this timer, at this time, still what the record wants?
     wanted = {t.claim_key for t in timers_for(store, incident, ctx.rhythm, ctx.tz, intent.at - timedelta(microseconds=1))}
     if intent.claim_key not in wanted:
-        raise IncidentError(f"reminder {intent.claim_key} is no longer wanted")
+        raise ReminderSkipped(f"reminder {intent.claim_key} is no longer wanted")
     if not store.claim_reminder(intent.claim_key, ctx.now):
-        raise IncidentError(f"reminder {intent.claim_key} was already sent by another clock")
+        raise ReminderSkipped(f"reminder {intent.claim_key} was already sent by another clock")
     if intent.kind == "nudge":
         incident.last_nudged_at = intent.at
     elif intent.kind == "action":

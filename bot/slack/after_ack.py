@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain import lifecycle
 from bot.domain.changes import Change
+from bot.i18n import Message
 from bot.postmortem.delivery import deliver_postmortem
 from bot.reminders.planner import sync_incident
 from bot.services import Services
@@ -34,6 +35,7 @@ class OpenStartForm:
     origin_channel: str
     severity: str | None = None
     private: bool = False
+    user: str | None = None  # who opens it: the form is in their language
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class OpenForm:
     trigger_id: str
     form: str  # a key of FORMS
     incident_id: int
+    user: str | None = None
 
 
 FORMS = {blocks.STATUS_FORM: blocks.status_form, blocks.SEVERITY_FORM: blocks.severity_form, blocks.UPDATE_FORM: blocks.update_form}
@@ -50,9 +53,14 @@ FORMS = {blocks.STATUS_FORM: blocks.status_form, blocks.SEVERITY_FORM: blocks.se
 
 @dataclass(frozen=True)
 class Ephemeral:
+    """Something only `user` sees, in their language: a refusal's message (shown with :warning:)."""
+
     channel: str
     user: str
-    text: str
+    message: str | Message
+
+    def text(self, services: Services) -> str:
+        return texts.refusal(self.message, services.t_for(self.user))
 
 
 @dataclass(frozen=True)
@@ -60,7 +68,7 @@ class PublishHome:
     """Draw someone's App Home tab, with a notice at its top if something was refused."""
 
     user: str
-    notice: str | None = None
+    notice: str | Message | None = None
 
 
 def run_after_ack(context, client: WebClient, respond, services: Services) -> None:
@@ -75,15 +83,16 @@ def _run(step, client: WebClient, respond, services: Services) -> None:
     if isinstance(step, Change):
         apply_change(step, client, respond, services)
     elif isinstance(step, OpenStartForm):
-        view = blocks.start_form(step.origin_channel, severity=step.severity or "P3", private=step.private)
+        t = services.t_for(step.user)
+        view = blocks.start_form(step.origin_channel, t, severity=step.severity or "P3", private=step.private)
         _call("views.open", client.views_open, trigger_id=step.trigger_id, view=view)
     elif isinstance(step, OpenForm):
         with reading(services.db) as store:
             incident = store.incident(step.incident_id)
-        view = FORMS[step.form](incident)
+        view = FORMS[step.form](incident, services.t_for(step.user))
         _call("views.open", client.views_open, trigger_id=step.trigger_id, view=view)
     elif isinstance(step, Ephemeral):
-        tell_privately(step, client, respond)
+        tell_privately(step.channel, step.user, step.text(services), client, respond)
     elif isinstance(step, ShowStats):
         post_stats(step, client, respond, services)
     elif isinstance(step, PublishHome):
@@ -91,7 +100,9 @@ def _run(step, client: WebClient, respond, services: Services) -> None:
 
 
 def apply_change(change: Change, client: WebClient, respond, services: Services) -> None:
+    """Show a change in Slack: in the channel (and the announce channel) in the workspace's language."""
     settings = services.settings
+    t = services.t
     if change.set_up_channel:
         set_up_channel(change.incident_id, client, respond, services)
         if change.kind == "retry":
@@ -104,18 +115,18 @@ def apply_change(change: Change, client: WebClient, respond, services: Services)
     for user in change.invite:
         invite(client, incident.channel_id, user, incident.id)
     if change.post_in_channel:
-        _call("chat.postMessage", client.chat_postMessage, channel=incident.channel_id, text=texts.notice(change), incident=incident.id)
+        _call("chat.postMessage", client.chat_postMessage, channel=incident.channel_id, text=texts.notice(change, t), incident=incident.id)
     if change.refresh_header and incident.header_ts:
         _call(
             "chat.update",
             client.chat_update,
             channel=incident.channel_id,
             ts=incident.header_ts,
-            text=blocks.header_text(incident),
-            blocks=blocks.header(incident, milestones, settings.timezone),
+            text=blocks.header_text(incident, t),
+            blocks=blocks.header(incident, milestones, t),
             incident=incident.id,
         )
-    announcement = texts.announcement(change, incident) if change.announce and change.kind != "declared" else None
+    announcement = texts.announcement(change, incident, t) if change.announce and change.kind != "declared" else None
     if announcement and settings.announce_channel:
         _call("chat.postMessage", client.chat_postMessage, channel=settings.announce_channel, text=announcement, incident=incident.id)
     if change.post_postmortem:
@@ -126,28 +137,28 @@ def apply_change(change: Change, client: WebClient, respond, services: Services)
         sync_incident(services, services.clock, incident.id)
 
 
-def tell_privately(step: Ephemeral, client: WebClient, respond) -> None:
+def tell_privately(channel: str, user: str, text: str, client: WebClient, respond) -> None:
     """An ephemeral message in the channel. Slack refuses that to someone who is not in it (a
     refused non-member): then through the interaction's response_url, which reaches them
     anywhere, or, where there is none (a reaction event), by direct message."""
     try:
-        client.chat_postEphemeral(channel=step.channel, user=step.user, text=step.text)
+        client.chat_postEphemeral(channel=channel, user=user, text=text)
         return
     except SlackApiError as error:
         refusal = error.response.get("error")
     if refusal not in ("user_not_in_channel", "channel_not_found", "not_in_channel"):
-        log.warning("could not tell %s privately in %s: %s", step.user, step.channel, refusal)
+        log.warning("could not tell %s privately in %s: %s", user, channel, refusal)
         return
     if respond is not None and getattr(respond, "response_url", None):
         try:
-            respond(text=step.text, response_type="ephemeral", replace_original=False)
+            respond(text=text, response_type="ephemeral", replace_original=False)
             return
         except Exception as error:  # noqa: BLE001 - the response_url expired
             refusal = f"{refusal}; response_url: {error}"
     try:
-        client.chat_postMessage(channel=step.user, text=step.text)
+        client.chat_postMessage(channel=user, text=text)
     except SlackApiError as error:
-        log.warning("could not tell %s privately (%s), nor by direct message: %s", step.user, refusal, error.response.get("error"))
+        log.warning("could not tell %s privately (%s), nor by direct message: %s", user, refusal, error.response.get("error"))
 
 
 def _call(method: str, function, incident: int | None = None, **kwargs) -> dict | None:

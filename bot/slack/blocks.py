@@ -1,14 +1,16 @@
-"""Block Kit: the incident header message and the modals."""
+"""Block Kit: the incident header message, the modals and the reminders, in the reader's language (`t`).
+
+The header, nudges and prompts are posted in the channel (the workspace's language); a modal is
+in the language of whoever opens it, an action item's reminder in its owner's.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from bot.alerts import texts as alert_texts
-from bot.domain import times
-from bot.domain.durations import format_duration
 from bot.domain.records import SEVERITIES, STATUSES, ActionItemRecord, IncidentRecord, MilestoneTime
+from bot.i18n import Translator
 from bot.reminders.rhythm import DECISIONS
 from bot.slack.formatting import plain, safe
 
@@ -28,61 +30,58 @@ DECIDE = {decision: f"deadline_{decision}" for decision in DECISIONS}  # continu
 ACTION_DONE = "action_item_done"
 ACTION_PUSH = "action_item_push"
 
-PRIVATE_OPTION = {"text": {"type": "plain_text", "text": "Private channel, not announced with its title"}, "value": "private"}
 STATUS_EMOJI = {"investigating": ":mag:", "identified": ":bulb:", "monitoring": ":eyes:", "resolved": ":white_check_mark:"}
-SEVERITY_HELP = {
-    "P1": "P1 · critical: most users affected",
-    "P2": "P2 · major: many users or a key feature",
-    "P3": "P3 · minor: some users, workaround exists",
-    "P4": "P4 · low: little or no user impact",
-}
 
 
-def header(incident: IncidentRecord, milestones: dict[str, MilestoneTime], tz: ZoneInfo) -> list[dict]:
+def status_label(status: str, t: Translator) -> str:
+    return f"{STATUS_EMOJI.get(status, '')} {t.word('status', status)}"
+
+
+def header(incident: IncidentRecord, milestones: dict[str, MilestoneTime], t: Translator) -> list[dict]:
     """The pinned summary at the top of the channel, redrawn after every change."""
 
     def when(name: str) -> str:
         milestone = milestones[name]
         if milestone.at is None:
             return "—"
-        note = " (declared)" if milestone.defaulted else alert_texts.milestone_note(milestone, tz)
-        return times.show(milestone.at, tz) + note
+        note = " " + t._("(declared)") if milestone.defaulted else alert_texts.milestone_note(milestone, t)
+        return t.datetime(milestone.at) + note
 
-    commander = f"<@{incident.commander_id}>" if incident.commander_id else "_nobody yet: `/incident lead @you`_"
+    commander = f"<@{incident.commander_id}>" if incident.commander_id else "_" + t._("nobody yet: `/incident lead @you`") + "_"
     fields = [
-        ("Severity", incident.severity),
-        ("Status", f"{STATUS_EMOJI.get(incident.status, '')} {incident.status}"),
-        ("Commander", commander),
-        ("Declared by", f"<@{incident.declared_by}>"),
-        ("Started", when("started")),
-        ("Detected", when("detected")),
+        (t._("Severity"), incident.severity),
+        (t._("Status"), status_label(incident.status, t)),
+        (t._("Commander"), commander),
+        (t._("Declared by"), f"<@{incident.declared_by}>"),
+        (t._("Started"), when("started")),
+        (t._("Detected"), when("detected")),
     ]
-    fields += [(name.capitalize(), when(name)) for name in ("mitigated", "resolved") if milestones[name].at]
+    fields += [(label, when(name)) for name, label in (("mitigated", t._("Mitigated")), ("resolved", t._("Resolved"))) if milestones[name].at]
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": _cut(f"{incident.severity} · {plain(incident.title)}", 150)}},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in fields]},
     ]
     if incident.description:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": safe(incident.description, 3000)}})
-    blocks += alert_texts.header_blocks(incident, tz)  # the alerts that declared or joined it
+    blocks += alert_texts.header_blocks(incident, t)  # the alerts that declared or joined it
     if incident.is_open:
         blocks.append(
             {
                 "type": "actions",
                 "block_id": "incident_header_actions",
                 "elements": [
-                    _button("Update status", UPDATE_STATUS, incident.id, style="primary"),
-                    _button("Set severity", SET_SEVERITY, incident.id),
+                    _button(t._("Update status"), UPDATE_STATUS, incident.id, style="primary"),
+                    _button(t._("Set severity"), SET_SEVERITY, incident.id),
                     _button(
-                        "Resolve",
+                        t._("Resolve"),
                         RESOLVE,
                         incident.id,
                         style="danger",
                         confirm={
-                            "title": {"type": "plain_text", "text": "Resolve the incident?"},
-                            "text": {"type": "mrkdwn", "text": "The postmortem draft is posted here right away."},
-                            "confirm": {"type": "plain_text", "text": "Resolve"},
-                            "deny": {"type": "plain_text", "text": "Not yet"},
+                            "title": {"type": "plain_text", "text": t._("Resolve the incident?")},
+                            "text": {"type": "mrkdwn", "text": t._("The postmortem draft is posted here right away.")},
+                            "confirm": {"type": "plain_text", "text": t._("Resolve")},
+                            "deny": {"type": "plain_text", "text": t._("Not yet")},
                         },
                     ),
                 ],
@@ -94,8 +93,10 @@ def header(incident: IncidentRecord, milestones: dict[str, MilestoneTime], tz: Z
             "elements": [
                 {
                     "type": "mrkdwn",
-                    "text": f"Incident #{incident.id} · times in {tz.key} · react with :pushpin: :rotating_light: "
-                    ":mag: :adhesive_bandage: :white_check_mark: to mark moments · `/incident help`",
+                    "text": t._(
+                        "Incident #{id} · times in {zone} · react with {emoji} to mark moments · `/incident help`",
+                        id=incident.id, zone=t.tz.key, emoji=":pushpin: :rotating_light: :mag: :adhesive_bandage: :white_check_mark:",
+                    ),
                 }
             ],
         }
@@ -103,34 +104,39 @@ def header(incident: IncidentRecord, milestones: dict[str, MilestoneTime], tz: Z
     return blocks
 
 
-def header_text(incident: IncidentRecord) -> str:
+def header_text(incident: IncidentRecord, t: Translator) -> str:
     """Notification and fallback text for the header message."""
-    return safe(f"{incident.severity} incident: {incident.title} ({incident.status})", 3000)
+    said = t._(
+        "{severity} incident: {title} ({status})", severity=incident.severity, title=incident.title, status=t.word("status", incident.status)
+    )
+    return safe(said, 3000)
 
 
-def start_form(origin_channel: str, severity: str = "P3", private: bool = False) -> dict:
+def start_form(origin_channel: str, t: Translator, severity: str = "P3", private: bool = False) -> dict:
+    private_option = {"text": {"type": "plain_text", "text": t._("Private channel, not announced with its title")}, "value": "private"}
     visibility = {
         "type": "input",
         "block_id": "private",
         "optional": True,
-        "label": {"type": "plain_text", "text": "Visibility"},
-        "element": {"type": "checkboxes", "action_id": "private", "options": [PRIVATE_OPTION]},
+        "label": {"type": "plain_text", "text": t._("Visibility")},
+        "element": {"type": "checkboxes", "action_id": "private", "options": [private_option]},
     }
     if private:
-        visibility["element"]["initial_options"] = [PRIVATE_OPTION]
+        visibility["element"]["initial_options"] = [private_option]
     return _modal(
         START_FORM,
-        "Declare an incident",
-        "Declare",
+        t._("Declare an incident"),
+        t._("Declare"),
         origin_channel,
+        t,
         [
-            _text_input("title", "Title", "What is broken, as users see it", max_length=250),
-            _select("severity", "Severity", [(SEVERITY_HELP[s], s) for s in SEVERITIES], initial=severity),
-            _text_input("description", "Description", "What do we know so far?", optional=True, multiline=True),
+            _text_input("title", t._("Title"), t._("What is broken, as users see it"), max_length=250),
+            _select("severity", t._("Severity"), _severities(t), initial=severity),
+            _text_input("description", t._("Description"), t._("What do we know so far?"), optional=True, multiline=True),
             _text_input(
                 "impact_start",
-                "When did impact start?",
-                "HH:MM, YYYY-MM-DD HH:MM or ISO 8601; empty if unknown",
+                t._("When did impact start?"),
+                t._("HH:MM, YYYY-MM-DD HH:MM or ISO 8601; empty if unknown"),
                 optional=True,
             ),
             visibility,
@@ -138,93 +144,109 @@ def start_form(origin_channel: str, severity: str = "P3", private: bool = False)
     )
 
 
-def status_form(incident: IncidentRecord) -> dict:
-    options = [(f"{STATUS_EMOJI[s]} {s}", s) for s in STATUSES]
+def status_form(incident: IncidentRecord, t: Translator) -> dict:
+    options = [(status_label(s, t), s) for s in STATUSES]
     return _modal(
         STATUS_FORM,
-        "Update status",
-        "Post",
+        t._("Update status"),
+        t._("Post"),
         str(incident.id),
+        t,
         [
-            _select("status", "Status", options, initial=incident.status),
-            _text_input("message", "Update for stakeholders", "What changed, what is next, when the next update is", optional=True, multiline=True),
+            _select("status", t._("Status"), options, initial=incident.status),
+            _text_input(
+                "message", t._("Update for stakeholders"), t._("What changed, what is next, when the next update is"),
+                optional=True, multiline=True,
+            ),
         ],
     )
 
 
-def severity_form(incident: IncidentRecord) -> dict:
-    options = [(SEVERITY_HELP[s], s) for s in SEVERITIES]
-    return _modal(SEVERITY_FORM, "Set severity", "Set", str(incident.id), [_select("severity", "Severity", options, initial=incident.severity)])
+def severity_form(incident: IncidentRecord, t: Translator) -> dict:
+    return _modal(
+        SEVERITY_FORM, t._("Set severity"), t._("Set"), str(incident.id), t,
+        [_select("severity", t._("Severity"), _severities(t), initial=incident.severity)],
+    )
 
 
-def update_form(incident: IncidentRecord) -> dict:
+def update_form(incident: IncidentRecord, t: Translator) -> dict:
     return _modal(
         UPDATE_FORM,
-        "Post an update",
-        "Post",
+        t._("Post an update"),
+        t._("Post"),
         str(incident.id),
-        [_text_input("update", "Update for stakeholders", "What changed, what is next, when the next update is", multiline=True)],
+        t,
+        [_text_input("update", t._("Update for stakeholders"), t._("What changed, what is next, when the next update is"), multiline=True)],
     )
 
 
-def nudge(incident: IncidentRecord, cadence: timedelta | None) -> tuple[str, list[dict]]:
+def nudge(incident: IncidentRecord, cadence: timedelta | None, t: Translator) -> tuple[str, list[dict]]:
     """Ask for a status update when none was posted for the severity's cadence."""
-    who = f"<@{incident.commander_id}>" if incident.commander_id else f"<@{incident.declared_by}> (no commander yet)"
-    since = format_duration(cadence) if cadence else "a while"
-    text = (
-        f":alarm_clock: {who}: no status update for {since} on this {incident.severity} incident. "
-        "Post one so stakeholders know where things stand."
+    who = f"<@{incident.commander_id}>" if incident.commander_id else f"<@{incident.declared_by}> " + t._("(no commander yet)")
+    since = t.duration(cadence) if cadence else t._("a while")
+    said = t._(
+        "{person}: no status update for {since} on this {severity} incident. Post one so stakeholders know where things stand.",
+        person=who, since=since, severity=incident.severity,
     )
+    text = f":alarm_clock: {said}"
     return text, [
         _section(text),
         _actions(
             "nudge_actions",
-            _button("Post update", NUDGE_UPDATE, incident.id, style="primary"),
-            _button("Snooze 30 min", NUDGE_SNOOZE, incident.id),
+            _button(t._("Post update"), NUDGE_UPDATE, incident.id, style="primary"),
+            _button(t._("Snooze 30 min"), NUDGE_SNOOZE, incident.id),
         ),
     ]
 
 
-def lead_nudge(incident: IncidentRecord) -> tuple[str, list[dict]]:
-    text = f":wave: Nobody is leading incident #{incident.id} yet. Who will be incident commander?"
-    return text, [_section(text), _actions("lead_actions", _button("I'll lead", LEAD_ME, incident.id, style="primary"))]
+def lead_nudge(incident: IncidentRecord, t: Translator) -> tuple[str, list[dict]]:
+    text = ":wave: " + t._("Nobody is leading incident #{id} yet. Who will be incident commander?", id=incident.id)
+    return text, [_section(text), _actions("lead_actions", _button(t._("I'll lead"), LEAD_ME, incident.id, style="primary"))]
 
 
-def decision_prompt(incident: IncidentRecord, tz: ZoneInfo, now: datetime, *, final: bool) -> tuple[str, list[dict]]:
+def decision_prompt(incident: IncidentRecord, now: datetime, t: Translator, *, final: bool) -> tuple[str, list[dict]]:
     """Ten minutes before and at the go/no-go deadline. The buttons name the deadline they decide."""
-    when = times.show(incident.deadline_at, tz)
-    what = f" Decide: {safe(incident.deadline_what, 500)}" if incident.deadline_what else ""
+    when = t.datetime(incident.deadline_at)
+    what = " " + t._("Decide: {what}", what=safe(incident.deadline_what, 500)) if incident.deadline_what else ""
     if final:
         # The commander decides; the rest of the channel sees the prompt without being paged.
         lead = f"<@{incident.commander_id}> " if incident.commander_id else ""
-        text = f":rotating_light: {lead}Go/no-go deadline reached ({when}).{what}"
+        text = f":rotating_light: {lead}" + t._("Go/no-go deadline reached ({at}).", at=when) + what
     else:
-        left = format_duration(incident.deadline_at - now)
-        text = f":hourglass_flowing_sand: Go/no-go deadline in {left} ({when}).{what}"
+        left = t.duration(incident.deadline_at - now)
+        text = ":hourglass_flowing_sand: " + t._("Go/no-go deadline in {left} ({at}).", left=left, at=when) + what
     value = f"{incident.id}|{incident.deadline_at.isoformat()}"
     buttons = [
-        _button(label, DECIDE[decision], incident.id, style="primary" if decision == "continue" else None, value=value)
+        _button(t._(label), DECIDE[decision], incident.id, style="primary" if decision == "continue" else None, value=value)
         for decision, label in DECISIONS.items()
     ]
     return text, [_section(text), _actions("decision_actions", *buttons)]
 
 
-def action_reminder(item: ActionItemRecord, incident: IncidentRecord, tz: ZoneInfo, now: datetime) -> tuple[str, list[dict]]:
-    """The direct message an owner gets on the due day, and weekly while it is overdue."""
-    today = now.astimezone(tz).date()
+def action_reminder(item: ActionItemRecord, incident: IncidentRecord, now: datetime, t: Translator) -> tuple[str, list[dict]]:
+    """The direct message an owner gets on the due day, and weekly while it is overdue (in the owner's language)."""
+    today = now.astimezone(t.tz).date()
     late = (today - item.due_date).days
-    due = f"due today ({item.due_date.isoformat()})" if late <= 0 else f"overdue by {late} days (due {item.due_date.isoformat()})"
-    where = f"<#{incident.channel_id}>" if incident.channel_id else f"incident #{incident.id}"
+    due_date = item.due_date.isoformat()
+    if late <= 0:
+        due = t._("due today ({date})", date=due_date)
+    else:
+        due = t.ngettext("overdue by {n} day (due {date})", "overdue by {n} days (due {date})", late, date=due_date)
+    where = f"<#{incident.channel_id}>" if incident.channel_id else t._("incident #{id}", id=incident.id)
     # A private incident's title stays in its channel, even in a direct message.
-    title = ":lock: private" if incident.is_private else safe(incident.title, 200)
-    text = f":clipboard: Action item #{item.id} from {where} ({title}) is {due}: {safe(item.text, 2000)}"
+    title = ":lock: " + t._("private") if incident.is_private else safe(incident.title, 200)
+    said = t._(
+        "Action item #{item} from {where} ({title}) is {due}: {text}",
+        item=item.id, where=where, title=title, due=due, text=safe(item.text, 2000),
+    )
+    text = f":clipboard: {said}"
     value = f"{item.id}|{item.due_date.isoformat()}"
     return text, [
         _section(text),
         _actions(
             "action_item_actions",
-            _button("Done", ACTION_DONE, item.id, style="primary", value=value),
-            _button("Push a week", ACTION_PUSH, item.id, value=value),
+            _button(t._("Done"), ACTION_DONE, item.id, style="primary", value=value),
+            _button(t._("Push a week"), ACTION_PUSH, item.id, value=value),
         ),
     ]
 
@@ -237,16 +259,21 @@ def _actions(block_id: str, *elements: dict) -> dict:
     return {"type": "actions", "block_id": block_id, "elements": list(elements)}
 
 
-def _modal(callback_id: str, title: str, submit: str, metadata: str, blocks: list[dict]) -> dict:
+def _modal(callback_id: str, title: str, submit: str, metadata: str, t: Translator, blocks: list[dict]) -> dict:
     return {
         "type": "modal",
         "callback_id": callback_id,
         "private_metadata": metadata,
-        "title": {"type": "plain_text", "text": title},
-        "submit": {"type": "plain_text", "text": submit},
-        "close": {"type": "plain_text", "text": "Cancel"},
+        "title": {"type": "plain_text", "text": _cut(title, 24)},  # Slack's limits for a modal's title and buttons
+        "submit": {"type": "plain_text", "text": _cut(submit, 24)},
+        "close": {"type": "plain_text", "text": _cut(t._("Cancel"), 24)},
         "blocks": blocks,
     }
+
+
+def _severities(t: Translator) -> list[tuple[str, str]]:
+    """Each severity with what it means, as a select's options."""
+    return [(t.word("severity", s), s) for s in SEVERITIES]
 
 
 def _text_input(block_id: str, label: str, placeholder: str, *, optional: bool = False, multiline: bool = False, max_length: int = 3000) -> dict:

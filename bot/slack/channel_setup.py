@@ -9,9 +9,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain import channel_names, lifecycle
 from bot.domain.changes import Change
+from bot.i18n import N_
 from bot.services import Services
 from bot.slack import blocks, texts
-from bot.slack.formatting import plain, safe
+from bot.slack.formatting import channel_link, plain, safe
 from storage.incident_store import reading, record_delivery
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,8 @@ class SetupFailed(Exception):
 
 
 def set_up_channel(incident_id: int, client: WebClient, respond, services: Services) -> None:
-    tz = services.settings.timezone
+    """The channel, its topic and header in the workspace's language; the declarer hears how it went in theirs."""
+    tz, t = services.settings.timezone, services.t
     with reading(services.db) as store:
         incident = store.incident(incident_id)
     # A retry after a failed setup announces only if the first attempt never got that far.
@@ -38,48 +40,57 @@ def set_up_channel(incident_id: int, client: WebClient, respond, services: Servi
             incident = record_delivery(services.db, incident_id, channel_id=channel_id, channel_name=name)
             services.incident_channels.remember(channel_id, incident_id)
         invite(client, incident.channel_id, incident.declared_by, incident.id)
-        topic = channel_names.cut(plain(f"{incident.severity} · {incident.status} · {incident.title}"), channel_names.MAX_TOPIC)
+        status = t.word("status", incident.status)
+        topic = channel_names.cut(plain(f"{incident.severity} · {status} · {incident.title}"), channel_names.MAX_TOPIC)
         _optional_step("conversations.setTopic", client.conversations_setTopic, channel=incident.channel_id, topic=topic)
         if incident.header_ts is None:
             with reading(services.db) as store:
                 milestones = lifecycle.milestones(store, incident)
             posted = client.chat_postMessage(
                 channel=incident.channel_id,
-                text=blocks.header_text(incident),
-                blocks=blocks.header(incident, milestones, tz),
+                text=blocks.header_text(incident, t),
+                blocks=blocks.header(incident, milestones, t),
             )
             record_delivery(services.db, incident_id, header_ts=posted["ts"])
             _optional_step("pins.add", client.pins_add, channel=incident.channel_id, timestamp=posted["ts"])
         incident = record_delivery(services.db, incident_id, setup_error=None)
     except SetupFailed as failure:
         _record_failure(incident_id, str(failure), services)
-        _tell_declarer(
-            incident,
-            f":x: Incident #{incident.id} ({safe(incident.title, 200)}) is recorded, but its channel could not be set up: "
-            f"`{failure.step}` failed with `{failure.error}`. Nothing was lost: run `/incident retry {incident.id}` to try again "
-            "(and ask an admin to check the bot's permissions if it keeps failing).",
-            client,
-            respond,
+        said = services.t_for(incident.declared_by)._(
+            N_(
+                "Incident #{id} ({title}) is recorded, but its channel could not be set up: `{step}` failed with `{error}`. "
+                "Nothing was lost: run `/incident retry {id}` to try again (and ask an admin to check the bot's "
+                "permissions if it keeps failing)."
+            ),
+            id=incident.id, title=safe(incident.title, 200), step=failure.step, error=failure.error,
         )
+        _tell_declarer(incident, f":x: {said}", client, respond)
         return
     except (SlackApiError, OSError) as error:
         # A Slack refusal, or a timeout or lost connection that the client's retries did not cure.
         failure = f"{error.response.get('error')}" if isinstance(error, SlackApiError) else f"{type(error).__name__}: {error}"
         _record_failure(incident_id, failure, services)
-        _tell_declarer(
-            incident,
-            f":x: Incident #{incident.id} is recorded{f' in <#{incident.channel_id}>' if incident.channel_id else ''}, "
-            f"but a setup step failed: `{failure}`. "
-            f"Run `/incident retry {incident.id}` to finish it.",
-            client,
-            respond,
-        )
+        declarer = services.t_for(incident.declared_by)
+        if incident.channel_id:
+            said = declarer._(
+                N_("Incident #{id} is recorded in {channel}, but a setup step failed: `{error}`. Run `/incident retry {id}` to finish it."),
+                id=incident.id, channel=channel_link(incident.channel_id), error=failure,
+            )
+        else:
+            said = declarer._(
+                N_("Incident #{id} is recorded, but a setup step failed: `{error}`. Run `/incident retry {id}` to finish it."),
+                id=incident.id, error=failure,
+            )
+        _tell_declarer(incident, f":x: {said}", client, respond)
         return
     announce = services.settings.announce_channel
     if announce and announce != incident.channel_id and incident.setup_error is None and not announced_before:
-        change = Change(incident.id, "declared", incident.declared_by, "")
-        _optional_step("chat.postMessage", client.chat_postMessage, channel=announce, text=texts.announcement(change, incident))
-    _tell_declarer(incident, f":rotating_light: Incident #{incident.id} is open in <#{incident.channel_id}>.", client, respond)
+        change = Change(incident.id, "declared", incident.declared_by)
+        _optional_step("chat.postMessage", client.chat_postMessage, channel=announce, text=texts.announcement(change, incident, t))
+    said = services.t_for(incident.declared_by)._(
+        N_("Incident #{id} is open in {channel}."), id=incident.id, channel=channel_link(incident.channel_id)
+    )
+    _tell_declarer(incident, f":rotating_light: {said}", client, respond)
 
 
 def _create_channel(client: WebClient, incident, tz) -> tuple[str, str]:

@@ -30,6 +30,15 @@ HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud80
 MAX_TEXT = 3000  # a section block's limit; longer texts are cut with a note
 
 
+def mention(user_id: str) -> str:
+    """A person as Slack markup (`<@U123>`): Slack shows their name, in every language."""
+    return f"<@{user_id}>"
+
+
+def channel_link(channel_id: str) -> str:
+    return f"<#{channel_id}>"
+
+
 def markup_from_plain(text: str) -> str:
     """Raw typed text (a modal input) to Slack markup, escaping what Slack requires."""
     return storable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,19 +1,27 @@
-"""The texts people read in Slack: replies, channel notices, announcements, help."""
+"""The texts people read in Slack: replies, channel notices, announcements, help.
+
+Every function takes the reader's Translator `t` (bot/i18n.py): a channel's texts are in the
+workspace's language, a reply or a refusal in the language of whoever reads it. A Change says
+what happened as data (bot/domain/changes.py); `summary` says it in words. People's own words
+(titles, updates, notes, a role's name) are shown as they wrote them, defused (`safe`).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from bot.domain import times
 from bot.domain.changes import Change
-from bot.domain.command_parser import USAGE
-from bot.domain.durations import format_duration
-from bot.domain.marks import MARK_LABELS
-from bot.domain.records import ActionItemRecord, IncidentRecord
-from bot.slack.formatting import safe
+from bot.domain.command_parser import ALIASES, STATUS_ALIASES, USAGE
+from bot.domain.records import MARKS, ActionItemRecord, IncidentRecord
+from bot.domain.tag_names import EXAMPLES
+from bot.i18n import N_, Message, Translator, Word
+from bot.reminders.rhythm import DECISIONS
+from bot.slack.formatting import mention, safe
 
-INTERNAL_ERROR = "Something went wrong on our side and nothing was changed. Please try again; if it keeps happening, tell your operator (reference: {ref})."
+INTERNAL_ERROR = N_(
+    "Something went wrong on our side and nothing was changed. Please try again; if it keeps happening, "
+    "tell your operator (reference: {ref})."
+)
 MAX_REPLY = 3500
 
 NOTICE_EMOJI = {
@@ -33,104 +41,207 @@ NOTICE_EMOJI = {
     "tag": ":label:",
     "untag": ":label:",
 }
+# What a notice, a reply or an announcement calls each kind of change.
 TITLES = {
-    "status": "Status",
-    "update": "Update",
-    "severity": "Severity",
-    "lead": "Commander",
-    "role": "Role",
-    "note": "Note",
-    "milestone": "Milestone",
-    "action": "Action item",
-    "reopened": "Reopened",
-    "deadline": "Go/no-go deadline",
-    "decision": "Go/no-go decision",
-    "action_done": "Action item done",
-    "action_pushed": "Action item pushed",
-    "postmortem_done": "Postmortem",
-    "snooze": "Nudges snoozed",
-    "tag": "Tags",
-    "untag": "Tags",
+    "status": N_("Status"),
+    "update": N_("Update"),
+    "severity": N_("Severity"),
+    "lead": N_("Commander"),
+    "role": N_("Role"),
+    "note": N_("Note"),
+    "milestone": N_("Milestone"),
+    "action": N_("Action item"),
+    "reopened": N_("Reopened"),
+    "deadline": N_("Go/no-go deadline"),
+    "decision": N_("Go/no-go decision"),
+    "action_done": N_("Action item done"),
+    "action_pushed": N_("Action item pushed"),
+    "postmortem_done": N_("Postmortem"),
+    "snooze": N_("Nudges snoozed"),
+    "alert": N_("Alerts"),
+    "tag": N_("Tags"),
+    "untag": N_("Tags"),
 }
 
 
-def reply(change: Change) -> str:
+def title(change: Change, t: Translator) -> str:
+    known = TITLES.get(change.kind)
+    return t._(known) if known else change.kind
+
+
+def summary(change: Change, t: Translator) -> str:
+    """What a change did, in a few words of `t`'s language (people's words in it as they wrote them)."""
+    d, kind = change.details, change.kind
+    if kind == "declared":
+        return f"{d['severity']} {d['title']}"
+    if kind == "retry":
+        return t._("setting up again")
+    if kind in ("status", "reopened"):
+        to = Word("status", d["to"])
+        if d.get("reopened"):
+            return t._("reopened ({status})", status=to)
+        if d["from"] == d["to"]:
+            return t._("still {status}", status=to)
+        return f"{t.word('status', d['from'])} → {t.word('status', d['to'])}"
+    if kind == "update":
+        return t._("status update")
+    if kind == "severity":
+        return f"{d['from']} → {d['to']}"
+    if kind == "lead":
+        return t._("{person} is incident commander", person=mention(d['user']))
+    if kind == "role":
+        return f"{t.word('role', d['role'])}: <@{d['user']}>"
+    if kind == "note":
+        return t._("note")
+    if kind == "milestone":
+        return f"{t.word('milestone', d['milestone'])}: {t.datetime(d['at'])}"
+    if kind == "snooze":
+        return t._("until {time}", time=d["until"])
+    if kind == "postmortem_done":
+        return t._("postmortem marked done")
+    if kind == "postmortem":
+        return t._("posting the postmortem draft again")
+    if kind == "action":
+        return t._(
+            "action item #{item} ({owner}, {due}, {klass})",
+            item=d["item"],
+            owner=t._("owner {person}", person=mention(d["owner"])) if d.get("owner") else t._("no owner yet"),
+            due=t._("due {date}", date=d["due"].isoformat()) if d.get("due") else t._("no due date"),
+            klass=t.word("class", d["class"]) if d.get("class") else t._("unclassed"),
+        )
+    if kind == "action_done":
+        return t._("action item #{item} done", item=d["item"])
+    if kind == "action_pushed":
+        return t._("action item #{item} now due {due}", item=d["item"], due=d["due"].isoformat())
+    if kind == "deadline":
+        if d.get("at") is None:
+            return t._("deadline cleared")
+        if d.get("what"):
+            return t._("go/no-go at {at}: {what}", at=d["at"], what=d["what"])
+        return t._("go/no-go at {at}", at=d["at"])
+    if kind == "decision":
+        if d.get("next") is not None:
+            return t._("{decision}: next go/no-go at {at}", decision=Message(DECISIONS[d["decision"]]), at=d["next"])
+        return t._(DECISIONS[d["decision"]])
+    if kind == "tag":
+        added = t._("added {tags}", tags=_tags(d["added"]))
+        return added + (t._(" (already tagged {tags})", tags=_tags(d["already"])) if d.get("already") else "")
+    if kind == "untag":
+        removed = t._("removed {tags}", tags=_tags(d["removed"]))
+        return removed + (t._(" (was not tagged {tags})", tags=_tags(d["missing"])) if d.get("missing") else "")
+    if kind == "alert":
+        counts = [
+            t.ngettext("{n} alert firing", "{n} alerts firing", d["firing"]) if d.get("firing") else "",
+            t.ngettext("{n} alert resolved", "{n} alerts resolved", d["resolved"]) if d.get("resolved") else "",
+            t.ngettext("{n} alert acknowledged", "{n} alerts acknowledged", d["acknowledged"]) if d.get("acknowledged") else "",
+        ]
+        return t.list([c for c in counts if c])
+    if kind == "mark":
+        mark = Word("mark", d["mark"])
+        return t._("marked {mark}", mark=mark) if d.get("added") else t._("unmarked {mark}", mark=mark)
+    return ""
+
+
+def reply(change: Change, t: Translator) -> str:
     """What the person who made the change is told (ephemeral)."""
     if change.kind == "declared":
-        return f":white_check_mark: Declared incident #{change.incident_id}: {safe(change.summary, 300)}. Opening its channel…"
+        said = t._(
+            "Declared incident #{id}: {summary}. Opening its channel…", id=change.incident_id, summary=safe(summary(change, t), 300)
+        )
+        return f":white_check_mark: {said}"
     if change.kind == "retry":
-        return f":arrows_counterclockwise: Setting up incident #{change.incident_id} again…"
+        return ":arrows_counterclockwise: " + t._("Setting up incident #{id} again…", id=change.incident_id)
     if change.kind == "postmortem":
-        return ":page_facing_up: Posting the postmortem draft again…"
-    return f":white_check_mark: Recorded. {TITLES.get(change.kind, change.kind)}: {safe(change.summary, 500)}"
+        return ":page_facing_up: " + t._("Posting the postmortem draft again…")
+    said = t._("Recorded. {title}: {summary}", title=title(change, t), summary=safe(summary(change, t), 500))
+    return f":white_check_mark: {said}"
 
 
-def notice(change: Change) -> str:
+def notice(change: Change, t: Translator) -> str:
     """What the incident channel is told about a change."""
     # A summary can carry what a person typed (a deadline's `what`, a role's name): defused like their text.
-    head = f"{NOTICE_EMOJI.get(change.kind, '')} *{TITLES.get(change.kind, change.kind)}* {safe(change.summary, 500)}"
-    by = f" · by <@{change.actor}>" if change.actor else ""
+    head = f"{NOTICE_EMOJI.get(change.kind, '')} *{title(change, t)}* {safe(summary(change, t), 500)}"
+    by = " · " + t._("by {person}", person=mention(change.actor)) if change.actor else ""
     body = f"\n>{safe(change.text, 2900)}" if change.text else ""
     return (head + by + body).strip()
 
 
-def announcement(change: Change, incident: IncidentRecord) -> str | None:
+def announcement(change: Change, incident: IncidentRecord, t: Translator) -> str | None:
     """What the announce channel hears; of a private incident, only that it exists and when it ends."""
     if incident.is_private:
         if change.kind == "declared":
-            return f":lock: A private {incident.severity} incident (#{incident.id}) was declared by <@{incident.declared_by}>."
+            said = t._(
+                "A private {severity} incident (#{id}) was declared by {person}.",
+                severity=incident.severity, id=incident.id, person=mention(incident.declared_by),
+            )
+            return f":lock: {said}"
         if change.resolved:
-            return f":lock: Private incident #{incident.id} is resolved."
+            return ":lock: " + t._("Private incident #{id} is resolved.", id=incident.id)
         return None
-    where = f"<#{incident.channel_id}>" if incident.channel_id else f"incident #{incident.id}"
-    title = safe(incident.title, 300)
+    where = f"<#{incident.channel_id}>" if incident.channel_id else t._("incident #{id}", id=incident.id)
+    shown = safe(incident.title, 300)
     if change.kind == "declared":
-        return f":rotating_light: *New {incident.severity} incident* {where}: {title} · declared by <@{incident.declared_by}>"
+        new = t._("New {severity} incident", severity=incident.severity)
+        by = t._("declared by {person}", person=mention(incident.declared_by))
+        return f":rotating_light: *{new}* {where}: {shown} · {by}"
     if change.resolved:
-        return f":white_check_mark: *Resolved* {where}: {title}"
+        resolved = t._("Resolved")
+        return f":white_check_mark: *{resolved}* {where}: {shown}"
     body = f": {safe(change.text, 2500)}" if change.text else ""
-    return f"{NOTICE_EMOJI.get(change.kind, '')} *{incident.severity} {TITLES.get(change.kind, change.kind)}* {where} {title} · {safe(change.summary, 500)}{body}"
+    head = f"{NOTICE_EMOJI.get(change.kind, '')} *{incident.severity} {title(change, t)}*"
+    return f"{head} {where} {shown} · {safe(summary(change, t), 500)}{body}"
 
 
-def help_text() -> str:
-    lines = ["*`/incident` commands* (inside an incident channel unless noted)"]
-    lines += [f"• {usage}" for usage in USAGE.values()]
-    lines.append("`start`, `list` and `help` work anywhere. Times are read in the incident time zone.")
-    lines.append(
-        "Mark moments with reactions: "
-        + ", ".join(f"{label}" for label in MARK_LABELS.values())
-        + " (see the header message for the emoji)."
-    )
+def refusal(message: str | Message, t: Translator) -> str:
+    """A refusal (an IncidentError's or UsageError's message), privately to whoever asked."""
+    return f":warning: {t._(message)}"
+
+
+def help_text(t: Translator) -> str:
+    lines = [t._("*`/incident` commands* (inside an incident channel unless noted)")]
+    lines += [f"• {t._(usage)}" for usage in USAGE.values()]
+    lines.append(t._("`start`, `list` and `help` work anywhere. Times are read in the incident time zone."))
+    marks = t.list([t.word("mark", mark) for mark in MARKS], style="standard-narrow")
+    lines.append(t._("Mark moments with reactions: {marks} (see the header message for the emoji).", marks=marks))
+    aliases = ALIASES.get(t.language)
+    if aliases:
+        words = ", ".join(f"`{alias}` = `{command}`" for alias, command in aliases.items())
+        statuses = ", ".join(f"`{alias}` = `{status}`" for alias, status in STATUS_ALIASES.get(t.language, {}).items())
+        lines.append(t._("You can also type these words for the commands: {words}.", words=words))
+        lines.append(t._("And for the statuses (`/incident status …`): {words}.", words=statuses))
     return "\n".join(lines)
 
 
-def open_incidents_text(incidents: list[IncidentRecord], tz: ZoneInfo, now: datetime) -> str:
+def open_incidents_text(incidents: list[IncidentRecord], now: datetime, t: Translator) -> str:
     if not incidents:
-        return ":sunny: No open incidents."
-    lines = [f"*Open incidents* ({len(incidents)})"]
+        return ":sunny: " + t._("No open incidents.")
+    heading = t._("Open incidents")
+    lines = [f"*{heading}* ({len(incidents)})"]
     for incident in incidents:
-        where = f"<#{incident.channel_id}>" if incident.channel_id else "(channel not created yet)"
-        age = format_duration(now - incident.declared_at)
-        lead = f"<@{incident.commander_id}>" if incident.commander_id else "no commander"
+        where = f"<#{incident.channel_id}>" if incident.channel_id else t._("(channel not created yet)")
+        age = t.duration(now - incident.declared_at)
+        lead = f"<@{incident.commander_id}>" if incident.commander_id else t._("no commander")
+        status = t.word("status", incident.status)
         if incident.is_private:
-            lines.append(f"• #{incident.id} {incident.severity} {incident.status} · :lock: private · {age}")
+            private = t._("private")
+            lines.append(f"• #{incident.id} {incident.severity} {status} · :lock: {private} · {age}")
             continue
-        lines.append(f"• #{incident.id} {incident.severity} {incident.status} · {where} {safe(incident.title, 200)} · {age} · {lead}")
-    return _fit(lines)
+        lines.append(f"• #{incident.id} {incident.severity} {status} · {where} {safe(incident.title, 200)} · {age} · {lead}")
+    return _fit(lines, t)
 
 
-def timeline_text(incident: IncidentRecord, entries: list, tz: ZoneInfo) -> str:
-    lines = [f"*Timeline of incident #{incident.id}* (times in {tz.key})"]
+def timeline_text(incident: IncidentRecord, entries: list, t: Translator) -> str:
+    lines = [t._("*Timeline of incident #{id}* (times in {zone})", id=incident.id, zone=t.tz.key)]
     for entry in entries:
-        at = entry.occurred_at.astimezone(tz).strftime("%m-%d %H:%M:%S")
-        who = f"<@{entry.author_id}>" if entry.author_id else "bot"
-        label = "" if entry.kind == "message" else f"[{entry.kind}] "
+        at = entry.occurred_at.astimezone(t.tz).strftime("%m-%d %H:%M:%S")
+        who = f"<@{entry.author_id}>" if entry.author_id else t._("bot")
+        label = "" if entry.kind == "message" else f"[{t.word('entry', entry.kind)}] "
         text = safe(entry.text.replace("\n", " "), 300)
         lines.append(f"`{at}` {who}: {label}{text}")
-    return _fit(lines, newest_last=True)
+    return _fit(lines, t, newest_last=True)
 
 
-def _fit(lines: list[str], newest_last: bool = False) -> str:
+def _fit(lines: list[str], t: Translator, newest_last: bool = False) -> str:
     """Keep a reply within one message; for a timeline keep the newest lines."""
     text = "\n".join(lines)
     if len(text) <= MAX_REPLY:
@@ -146,38 +257,73 @@ def _fit(lines: list[str], newest_last: bool = False) -> str:
     if newest_last:
         kept.reverse()
     omitted = len(body) - len(kept)
-    note = f"_… {omitted} earlier lines not shown; `python app.py export` prints all of it._"
+    note = "_" + t.ngettext(
+        "… {n} earlier line not shown; `python app.py export` prints all of it.",
+        "… {n} earlier lines not shown; `python app.py export` prints all of it.",
+        omitted,
+    ) + "_"
     return "\n".join([head, note, *kept] if newest_last else [head, *kept, note])
 
 
-def show_time(value: datetime | None, tz: ZoneInfo) -> str:
-    return times.show(value, tz) if value else "not recorded"
-
-
-def review_reminder(incident: IncidentRecord, due_days: int) -> str:
+def review_reminder(incident: IncidentRecord, due_days: int, t: Translator) -> str:
     who = f"<@{incident.commander_id}>" if incident.commander_id else f"<@{incident.declared_by}>"
-    return (
-        f":books: {who}: the postmortem for incident #{incident.id} ({safe(incident.title, 200)}) is due for review "
-        f"({due_days} business days after resolution). Review it with the team, then run `/incident postmortem done`."
+    said = t.ngettext(
+        "{person}: the postmortem for incident #{id} ({title}) is due for review ({n} business day after resolution). "
+        "Review it with the team, then run `/incident postmortem done`.",
+        "{person}: the postmortem for incident #{id} ({title}) is due for review ({n} business days after resolution). "
+        "Review it with the team, then run `/incident postmortem done`.",
+        due_days,
+        person=who, id=incident.id, title=safe(incident.title, 200),
     )
+    return f":books: {said}"
 
 
-def action_items_text(rows: list[tuple[ActionItemRecord, IncidentRecord]], tz: ZoneInfo, now: datetime) -> str:
+def action_items_text(rows: list[tuple[ActionItemRecord, IncidentRecord]], now: datetime, t: Translator) -> str:
     """Open action items across incidents, oldest due first."""
     if not rows:
-        return ":sparkles: No open action items."
-    today = now.astimezone(tz).date()
-    lines = [f"*Open action items* ({len(rows)}, oldest due first)"]
+        return ":sparkles: " + t._("No open action items.")
+    today = now.astimezone(t.tz).date()
+    lines = [t._("*Open action items* ({count}, oldest due first)", count=t.number(len(rows)))]
     for item, incident in rows:
-        owner = f"<@{item.owner_id}>" if item.owner_id else "no owner"
+        owner = f"<@{item.owner_id}>" if item.owner_id else t._("no owner")
         if item.due_date is None:
-            due = "no due date"
+            due = t._("no due date")
         elif item.due_date < today:
-            due = f"*overdue* since {item.due_date.isoformat()}"
+            due = t._("*overdue* since {date}", date=item.due_date.isoformat())
         else:
-            due = f"due {item.due_date.isoformat()}"
-        where = f"<#{incident.channel_id}>" if incident.channel_id else f"incident #{incident.id}"
-        klass = f" · {item.klass}" if item.klass else ""
-        text = ":lock: (a private incident's item)" if incident.is_private else safe(item.text, 200)
+            due = t._("due {date}", date=item.due_date.isoformat())
+        where = f"<#{incident.channel_id}>" if incident.channel_id else t._("incident #{id}", id=incident.id)
+        klass = f" · {t.word('class', item.klass)}" if item.klass else ""
+        text = ":lock: " + t._("(a private incident's item)") if incident.is_private else safe(item.text, 200)
         lines.append(f"• #{item.id} {text} · {owner} · {due}{klass} · {where}")
-    return _fit(lines)
+    return _fit(lines, t)
+
+
+def deadline_text(incident: IncidentRecord, now: datetime, t: Translator) -> str:
+    """`/incident deadline`: the go/no-go deadline, if any, and what is to be decided."""
+    if incident.deadline_at is None:
+        return t._("No go/no-go deadline is set. Set one with `/incident deadline <time> [what is decided]`.")
+    if incident.deadline_at <= now:
+        if incident.deadline_what:
+            return t._("The go/no-go deadline passed {at} to decide: {what}.", at=incident.deadline_at, what=safe(incident.deadline_what, 500))
+        return t._("The go/no-go deadline passed {at}.", at=incident.deadline_at)
+    if incident.deadline_what:
+        return t._("The go/no-go deadline is {at} to decide: {what}.", at=incident.deadline_at, what=safe(incident.deadline_what, 500))
+    return t._("The go/no-go deadline is {at}.", at=incident.deadline_at)
+
+
+def tags_text(incident_id: int, tags: list[str], t: Translator) -> str:
+    """`/incident tag` alone: the incident's tags."""
+    if not tags:
+        said = t._(
+            "Incident #{id} has no tags yet. Add the cause class with `/incident tag <name>`, e.g. {examples}.",
+            id=incident_id, examples=EXAMPLES,
+        )
+        return f":label: {said}"
+    said = t._("Incident #{id} is tagged {tags}. `/incident untag <name>` removes one.", id=incident_id, tags=_tags(tags))
+    return f":label: {said}"
+
+
+def _tags(tags: list[str]) -> str:
+    """Tags are names, not words: listed as code, the same in every language."""
+    return ", ".join(f"`{tag}`" for tag in tags)

@@ -12,12 +12,15 @@ import logging
 import uuid
 from dataclasses import dataclass
 
+from babel.numbers import format_decimal
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.domain.times import utcnow
+from bot.i18n import Translator
 from bot.services import Services
 from bot.slack import texts
+from bot.slack.formatting import channel_link
 from bot.stats import chart as charts
 from bot.stats import facts, insights
 from bot.stats import text as stats_text
@@ -37,80 +40,84 @@ class ShowStats:
 
 
 def post_stats(request: ShowStats, client: WebClient, respond, services: Services) -> None:
+    """The numbers privately, in the asker's language; the chart in the channel, in the workspace's."""
     settings = services.settings
+    t = services.t_for(request.user)
     now = utcnow()
     try:
         since = request.range.start(now, settings.timezone)
         with reading(services.db) as store:
             incident_facts = facts.load(store.session, since, now)
         stats = insights.compute(incident_facts, request.range, now, settings.timezone, settings.targets)
-        text = stats_text.stats_text(stats)
+        text = stats_text.stats_text(stats, t)
     except Exception:
         ref = uuid.uuid4().hex[:8]
         log.exception("/incident stats failed (ref %s) user=%s range=%s", ref, request.user, request.range)
-        _tell(request, texts.INTERNAL_ERROR.format(ref=ref), respond)
+        _tell(request, t._(texts.INTERNAL_ERROR, ref=ref), respond)
         return
     trend = insights.ttr_trend(stats)
     if not trend:
-        _tell(request, "\n".join(filter(None, [text, stats_text.no_chart_text(stats)])), respond)
+        _tell(request, "\n".join(filter(None, [text, stats_text.no_chart_text(stats, t)])), respond)
         return
     _tell(request, text, respond)
-    title = f"Time to resolve per month, last {stats.range.label} ({stats.timezone})"
     try:
-        png = charts.ttr_trend_png(trend, title)
+        upload = _chart_upload(request, stats, services.t)
     except Exception:
         log.exception("drawing the TTR chart failed user=%s range=%s", request.user, request.range)
-        _tell(request, ":warning: The TTR chart could not be drawn; the numbers above are complete.", respond)
+        _tell(request, ":warning: " + t._("The TTR chart could not be drawn; the numbers above are complete."), respond)
         return
-    _upload_chart(request, stats, png, client, respond)
-
-
-def _upload_chart(request: ShowStats, stats: insights.Stats, png: bytes, client: WebClient, respond) -> None:
-    upload = dict(
-        content=png,
-        filename=f"incident-ttr-{stats.until:%Y%m%d}-{stats.range.amount}{stats.range.unit}.png",
-        title=f"Time to resolve per month, last {stats.range.label}",
-        alt_txt=_alt_text(stats)[:1000],
-        initial_comment=stats_text.chart_comment(stats, request.user),
-    )
     try:
-        _share(request, upload, client)
+        _share(request, stats, upload, client, t)
     except SlackApiError as error:
         code = error.response.get("error")
         log.warning("the stats chart for %s (asked in %s) could not be posted: %s", request.user, request.channel, code)
-        _tell(request, f":warning: Slack would not take the TTR chart (`{code}`); the numbers above are complete.", respond)
+        said = t._("Slack would not take the TTR chart (`{error}`); the numbers above are complete.", error=code)
+        _tell(request, f":warning: {said}", respond)
     except SlackClientError as error:  # the upload itself failed (not an API answer)
         log.warning("the stats chart for %s could not be uploaded: %s", request.user, error)
-        _tell(request, ":warning: The TTR chart could not be uploaded; the numbers above are complete. Try again later.", respond)
+        _tell(request, ":warning: " + t._("The TTR chart could not be uploaded; the numbers above are complete. Try again later."), respond)
 
 
-def _share(request: ShowStats, upload: dict, client: WebClient) -> None:
+def _chart_upload(request: ShowStats, stats: insights.Stats, t: Translator) -> dict:
+    """The chart and its title, comment and alt text in `t`'s language (the chart's own words need a font that has them)."""
+    title = stats_text.chart_title(stats, t)
+    png = charts.ttr_trend_png(insights.ttr_trend(stats), lambda shown: f"{stats_text.chart_title(stats, shown)} ({stats.timezone})", t)
+    return dict(
+        content=png,
+        filename=f"incident-ttr-{stats.until:%Y%m%d}-{stats.range.amount}{stats.range.unit}.png",
+        title=title,
+        alt_txt=_alt_text(stats, t)[:1000],
+        initial_comment=stats_text.chart_comment(stats, request.user, t),
+    )
+
+
+def _share(request: ShowStats, stats: insights.Stats, upload: dict, client: WebClient, t: Translator) -> None:
     try:
         client.files_upload_v2(channel=request.channel, **upload)
         return
     except SlackApiError as error:
         if error.response.get("error") not in NOT_POSTABLE_HERE:
             raise
-    # Not a channel the bot is in: the chart goes to the asker alone. Posting to a user id opens
-    # the DM, and the answer names the DM's channel, which the upload needs.
-    dm = client.chat_postMessage(
-        channel=request.user,
-        text=f"Your incident stats chart (I am not in <#{request.channel}>, so it comes here):",
-    )["channel"]
+    # Not a channel the bot is in: the chart goes to the asker alone, in their language. Posting to a
+    # user id opens the DM, and the answer names the DM's channel, which the upload needs.
+    said = t._("Your incident stats chart (I am not in {channel}, so it comes here):", channel=channel_link(request.channel))
+    dm = client.chat_postMessage(channel=request.user, text=said)["channel"]
+    if upload["title"] != stats_text.chart_title(stats, t):
+        upload = _chart_upload(request, stats, t)
     client.files_upload_v2(channel=dm, **upload)
 
 
-def _alt_text(stats: insights.Stats) -> str:
+def _alt_text(stats: insights.Stats, t: Translator) -> str:
     points = "; ".join(
-        f"{month}: median {_hours(spread.median)}, p90 {_hours(spread.p90)}"
+        t._("{month}: median {median}, p90 {p90}", month=month, median=_hours(spread.median, t), p90=_hours(spread.p90, t))
         for month, spread in insights.ttr_trend(stats)
         if spread.count
     )
-    return f"Line chart of time to resolve per month, median and 90th percentile. {points}"
+    return t._("Line chart of time to resolve per month, median and 90th percentile. {points}", points=points)
 
 
-def _hours(delta) -> str:
-    return f"{delta.total_seconds() / 3600:.1f} h"
+def _hours(delta, t: Translator) -> str:
+    return t._("{hours} h", hours=format_decimal(delta.total_seconds() / 3600, "0.0", locale=t.locale))
 
 
 def _tell(request: ShowStats, text: str, respond) -> None:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.durations import KeyDurations
+from bot.i18n import N_, Message
 
 METRICS = ("ttd", "ttm", "ttr")
 METRIC_NAMES = {"ttd": "TTD", "ttm": "TTM", "ttr": "TTR"}
@@ -32,15 +33,19 @@ DEFAULT_TARGETS: dict[str, dict[str, timedelta | None]] = {
 _RANGE = re.compile(r"^(\d{1,5})\s*(d|days?|w|weeks?|m|months?|y|years?)$")
 # Ten years at most: enough for any review, and a bound on what one answer reads.
 _MAX_AMOUNT = {"d": 3660, "w": 522, "m": 120, "y": 10}
-_UNIT_WORDS = {"d": "day", "w": "week", "m": "month", "y": "year"}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-RANGE_HELP = "Use `30d`, `90d` or `365d` (days), or e.g. `6w` (weeks), `12m` (months), `1y`."
+RANGE_HELP = N_("Use `30d`, `90d` or `365d` (days), or e.g. `6w` (weeks), `12m` (months), `1y`.")
+# For operators (TARGET_* settings): English, as every start-up error.
 DURATION_HELP = "a duration such as 5m, 4h, 1h30m or 2d (0 or off for no target)"
 
 
 class RangeError(ValueError):
-    """A stats range that cannot be read; the message says how to write one."""
+    """A stats range that cannot be read; `message` says how to write one (in the asker's language)."""
+
+    def __init__(self, message: Message):
+        super().__init__(str(message))
+        self.message = message
 
 
 # --- the window ------------------------------------------------------------------------
@@ -51,12 +56,7 @@ class StatsRange:
     """How far back stats look from now: `amount` days, weeks, calendar months or years."""
 
     amount: int
-    unit: str  # d | w | m | y
-
-    @property
-    def label(self) -> str:
-        word = _UNIT_WORDS[self.unit]
-        return f"{self.amount} {word}s" if self.amount != 1 else word
+    unit: str  # d | w | m | y (bot.stats.text.range_label says it in words)
 
     def start(self, now: datetime, tz: ZoneInfo) -> datetime:
         """When the window opens; months and years are calendar ones in `tz` (12m ends on today's date)."""
@@ -76,12 +76,14 @@ def parse_range(text: str | None) -> StatsRange:
     if match is None:
         shown = "".join(char if char.isprintable() else "?" for char in text).replace("`", "'")[:40]
         shown = shown.replace("<", "&lt;").replace(">", "&gt;")  # no half `<!channel>` left by the cut
-        raise RangeError(f"`{shown}` is not a range I can read. {RANGE_HELP}")
+        raise RangeError(Message(N_("`{text}` is not a range I can read. {help}"), {"text": shown, "help": Message(RANGE_HELP)}))
     amount, unit = int(match[1]), match[2][0]
     if amount < 1:
-        raise RangeError(f"A range has to cover some time. {RANGE_HELP}")
+        raise RangeError(Message(N_("A range has to cover some time. {help}"), {"help": Message(RANGE_HELP)}))
     if amount > _MAX_AMOUNT[unit]:
-        raise RangeError(f"`{text}` is longer than I look back (10 years). {RANGE_HELP}")
+        raise RangeError(
+            Message(N_("`{text}` is longer than I look back (10 years). {help}"), {"text": text, "help": Message(RANGE_HELP)})
+        )
     return StatsRange(amount, unit)
 
 

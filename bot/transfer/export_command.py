@@ -7,6 +7,7 @@ import sys
 
 from bot.config import Settings
 from bot.domain.times import utcnow
+from bot.i18n import LANGUAGES
 from bot.postmortem import builder
 from bot.postmortem.render import incident_json_text, render_postmortem
 from storage.db import Database
@@ -18,7 +19,7 @@ def export(args: list[str], settings: Settings) -> int:
     parser = argparse.ArgumentParser(prog="python app.py export", description="Print an incident's postmortem or full record.")
     parser.add_argument("incident", help="incident id (42), channel id (C0123…) or channel name (inc-20261122-…)")
     parser.add_argument("--format", choices=("md", "json"), default="md")
-    parser.add_argument("--language", choices=("en", "ja"), default=settings.postmortem_language)
+    parser.add_argument("--language", choices=LANGUAGES, default=settings.postmortem_language)
     options = parser.parse_args(args)
     database = Database(settings.database_url)
     upgrade(database.engine)  # a fresh or older database reads the same as a current one

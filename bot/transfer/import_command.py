@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from bot.config import Settings
 from bot.domain import times
 from bot.domain.records import SEVERITIES
+from bot.i18n import LANGUAGES
 from bot.postmortem import builder
 from bot.postmortem.render import render_postmortem
 from bot.services import Services
@@ -63,7 +64,7 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     parser.add_argument("--from", dest="since", metavar="TIME", help="import only messages from this time on")
     parser.add_argument("--to", dest="until", metavar="TIME", help="import only messages up to this time")
     parser.add_argument("--started", metavar="TIME", help="when impact began (default: the first message)")
-    parser.add_argument("--language", choices=("en", "ja"), default=settings.postmortem_language,
+    parser.add_argument("--language", choices=LANGUAGES, default=settings.postmortem_language,
                         help=f"of the postmortem, default {settings.postmortem_language} (POSTMORTEM_LANGUAGE)")
     parser.add_argument("--out", metavar="FILE", help="write the postmortem here instead of printing it")
     parser.add_argument("--post", action="store_true", help="post the postmortem to Slack (needs SLACK_BOT_TOKEN)")

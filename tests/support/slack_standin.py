@@ -193,17 +193,21 @@ class SlackStandIn:
 
     # --- the workspace, as tests set it up and read it back --------------------------------
 
-    def add_user(self, user_id: str, name: str, real_name: str, tz: str = "UTC", display_name: str = "") -> dict:
-        """A person in the workspace; everyone is in #general, as in Slack."""
+    def add_user(self, user_id: str, name: str, real_name: str, tz: str = "UTC", display_name: str = "",
+                 locale: str | None = None) -> dict:
+        """A person in the workspace; everyone is in #general, as in Slack. `locale` (e.g. `ko-KR`) is the
+        language they chose in Slack, which users.info tells only when asked with include_locale."""
         with self._lock:
             self._users[user_id] = _user(user_id, name, real_name, tz, display_name)
+            if locale is not None:
+                self._users[user_id]["locale"] = locale
             general = self._channels[GENERAL_CHANNEL_ID]["members"]
             if user_id not in general:
                 general.append(user_id)
             return copy.deepcopy(self._users[user_id])
 
     def user(self, user_id: str) -> dict:
-        """The user object users.info returns (KeyError for someone not in the workspace)."""
+        """The user object users.info returns with include_locale (KeyError for someone not in the workspace)."""
         with self._lock:
             return copy.deepcopy(self._users[user_id])
 
@@ -779,7 +783,10 @@ class SlackStandIn:
         user = self._users.get(str(args["user"]))
         if user is None:
             raise SlackError("user_not_found")
-        return {"user": copy.deepcopy(user)}
+        user = copy.deepcopy(user)
+        if not _flag(args.get("include_locale")):
+            user.pop("locale", None)  # Slack includes it only when asked
+        return {"user": user}
 
     @_api("views.open", required={"view": "invalid_arguments"})
     def _views_open(self, args: dict) -> dict:
