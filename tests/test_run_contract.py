@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -40,6 +41,8 @@ def _env(**extra) -> dict[str, str]:
         ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "INCIDENT_ANNOUNCE_CHANNEL": "#incidents"}, "INCIDENT_ANNOUNCE_CHANNEL"),
         ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "POSTMORTEM_LANGUAGE": "fr"}, "POSTMORTEM_LANGUAGE"),
         ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "REACTION_DETECTED": "fire,pushpin"}, "REACTION_DETECTED"),
+        # The operator set REACTION_DETECTED; :mag: is REACTION_IDENTIFIED's default.
+        ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "REACTION_DETECTED": "fire,mag"}, "REACTION_DETECTED"),
         ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN"),
         ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "SLACK_API_TIMEOUT": "0"}, "SLACK_API_TIMEOUT"),
         ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "NUDGE_MINUTES_P1": "soon"}, "NUDGE_MINUTES_P1"),
@@ -49,9 +52,9 @@ def _env(**extra) -> dict[str, str]:
 )
 def test_a_bad_setting_stops_start_up_with_one_line_naming_it(settings, named):
     result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=_env(**settings), capture_output=True, text=True, timeout=60)
-    assert result.returncode != 0
+    assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and named in lines[0], result.stderr
+    assert len(lines) == 1 and re.match(rf"configuration error: {named}\b", lines[0]), result.stderr
 
 
 def _free_port() -> int:
