@@ -18,7 +18,6 @@ USAGE = (
 
 
 def main(argv: list[str]) -> int:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     command = argv[1] if len(argv) > 1 else "serve"
     try:
         # `import --post` talks to Slack like the clock does: a bot token, no signing secret.
@@ -27,6 +26,7 @@ def main(argv: list[str]) -> int:
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if command == "migrate":
         upgrade(Database(settings.database_url).engine)
         print("database schema is up to date")

@@ -66,7 +66,7 @@ def serve(settings: Settings) -> int:
     if settings.socket_mode:
         server.serve_socket_mode(build_app(settings), settings.app_token)
     else:
-        server.serve_http(lambda: build_app(settings), settings.port)
+        server.serve_http(lambda: build_app(settings), settings)
     return 0
 
 

@@ -18,12 +18,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+from tests.support.app_processes import OUR_SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _env(**extra) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "INCIDENT_", "DATABASE_URL", "POSTMORTEM_", "REACTION_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(OUR_SETTINGS)}
     env.update(extra)
     return env
 
@@ -48,6 +49,9 @@ def _env(**extra) -> dict[str, str]:
         ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "NUDGE_MINUTES_P1": "soon"}, "NUDGE_MINUTES_P1"),
         ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "POSTMORTEM_DUE_DAYS": "-1"}, "POSTMORTEM_DUE_DAYS"),
         ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "SCHEDULER": "cron"}, "SCHEDULER"),
+        ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "LOG_LEVEL": "chatty"}, "LOG_LEVEL"),
+        ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "WEB_CONCURRENCY": "abc"}, "WEB_CONCURRENCY"),
+        ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s", "WEB_THREADS": "0"}, "WEB_THREADS"),
     ],
 )
 def test_a_bad_setting_stops_start_up_with_one_line_naming_it(settings, named):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import Callable
 
 import json
@@ -12,6 +11,8 @@ from urllib.parse import parse_qsl
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.request.internals import build_context
+
+from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -72,18 +73,18 @@ def wsgi_app(app: App) -> Callable:
     return application
 
 
-def serve_http(build: Callable[[], App], port: int) -> None:
+def serve_http(build: Callable[[], App], settings: Settings) -> None:
     """A production server: gunicorn with threads, so acks never queue behind slow work."""
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):
         def load_config(self) -> None:
-            self.cfg.set("bind", f"0.0.0.0:{port}")
+            self.cfg.set("bind", f"0.0.0.0:{settings.port}")
             self.cfg.set("worker_class", "gthread")
             # One worker process: lazy follow-ups run in its threads. Scale out with more
             # instances (see README), each its own process.
-            self.cfg.set("workers", int(os.environ.get("WEB_CONCURRENCY", "1")))
-            self.cfg.set("threads", int(os.environ.get("WEB_THREADS", "8")))
+            self.cfg.set("workers", settings.web_concurrency)
+            self.cfg.set("threads", settings.web_threads)
             self.cfg.set("timeout", 60)
             self.cfg.set("accesslog", None)
 
