@@ -45,6 +45,10 @@ class ConfigError(Exception):
     """A setting is missing or malformed; the message starts with the variable's name."""
 
 
+class StartupError(Exception):
+    """Start-up failed for a reason outside the settings (Slack or the network); the message is one line."""
+
+
 # --- the table's rows -----------------------------------------------------------------------------
 
 
