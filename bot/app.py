@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.listeners import register_listeners
 from bot.services import Services
 from bot.slack.client import make_client
+from bot.slack.server import bolt_app
 from storage.db import Database
 from storage.migrate import upgrade
 
@@ -21,18 +22,9 @@ log = logging.getLogger("incident-bot")
 def build_app(settings: Settings, database: Database | None = None, services: Services | None = None) -> App:
     """The Bolt app with every listener, talking to Slack at settings.api_url."""
     database = database or Database(settings.database_url)
-    client = make_client(settings)
     if services is None:
-        services = start_clock(settings, database, client, runs_jobs=settings.scheduler_mode == "embedded")
-    app = App(
-        client=client,
-        signing_secret=settings.signing_secret or "unused-in-socket-mode",
-        # Ack only after the listener has committed its work (see bot/listeners/events.py);
-        # slow Slack calls run afterwards as lazy listeners.
-        process_before_response=True,
-        # auth.test at start-up would make a missing network look like a config error.
-        token_verification_enabled=False,
-    )
+        services = start_clock(settings, database, make_client(settings), runs_jobs=settings.scheduler_mode == "embedded")
+    app = bolt_app(settings)
     register_listeners(app, services)
     return app
 

@@ -13,6 +13,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.request.internals import build_context
 
 from bot.config import Settings
+from bot.slack.client import configure_client
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,26 @@ def wsgi_app(app: App) -> Callable:
         return handler(environ, start_response)
 
     return application
+
+
+def bolt_app(settings: Settings) -> App:
+    """A Bolt App without listeners, on our Web API client settings (the real app's and the benchmark's).
+
+    Bolt is handed the token, not a client: handed a client, it still reads SLACK_BOT_TOKEN from the
+    environment and warns at every start that "token will be unused". So Bolt makes its client from
+    the token, and configure_client gives that client SLACK_API_URL, the timeout and the retries.
+    """
+    app = App(
+        token=settings.bot_token,
+        signing_secret=settings.signing_secret or "unused-in-socket-mode",
+        # Ack only after the listener has committed its work (see bot/listeners/events.py);
+        # slow Slack calls run afterwards as lazy listeners.
+        process_before_response=True,
+        # auth.test at start-up would make a missing network look like a config error.
+        token_verification_enabled=False,
+    )
+    configure_client(app.client, settings)
+    return app
 
 
 def serve_http(build: Callable[[], App], settings: Settings) -> None:
