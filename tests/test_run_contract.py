@@ -90,7 +90,11 @@ def test_python_app_py_serves_slack_on_port_at_slack_events(tmp_path, standin):
         SLACK_API_URL=standin.base_url,
         DATABASE_URL=f"sqlite:///{tmp_path / 'served.db'}",
         PORT=str(port),
+        # gunicorn would put its control socket under $HOME (one path per user, shared by every instance).
+        HOME=str(tmp_path / "home"),
     )
+    (tmp_path / "home").mkdir()
+    env.pop("XDG_RUNTIME_DIR", None)
     process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         base = f"http://127.0.0.1:{port}"
@@ -104,6 +108,7 @@ def test_python_app_py_serves_slack_on_port_at_slack_events(tmp_path, standin):
                 assert process.poll() is None, process.stdout.read()
                 assert time.monotonic() < deadline, "the server never came up"
                 time.sleep(0.2)
+        assert list((tmp_path / "home").iterdir()) == [], "gunicorn made a control socket"
         challenge = json.dumps({"token": "x", "challenge": "c-123", "type": "url_verification"}).encode()
         status, body = _signed_post(base + "/slack/events", challenge, SIGNING_SECRET)
         assert status == 200 and "c-123" in body
@@ -123,3 +128,27 @@ def test_migrate_command_prepares_an_empty_database(tmp_path):
     env = _env(DATABASE_URL=f"sqlite:///{tmp_path / 'fresh.db'}")
     result = subprocess.run([sys.executable, "app.py", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "up to date" in result.stdout, result.stderr
+
+
+def test_two_instances_on_one_host_share_no_control_socket(tmp_path):
+    """gunicorn's control socket was one path per user: the second instance took over the first's."""
+    from tests.support.app_processes import AppProcess
+    from tests.support.slack_standin import SlackStandIn
+
+    with SlackStandIn(token=BOT_TOKEN) as slack:
+        env = dict(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.base_url,
+                   DATABASE_URL=f"sqlite:///{tmp_path / 'shared.db'}", HOME=str(tmp_path), XDG_RUNTIME_DIR="",
+                   SCHEDULER="external")
+        instances = [AppProcess(name, env, tmp_path / f"{name}.log") for name in ("first", "second")]
+        try:
+            for instance in instances:
+                instance.wait_ready()
+                with urllib.request.urlopen(instance.base + "/healthz", timeout=5) as response:
+                    assert response.read() == b"ok"
+        finally:
+            for instance in instances:
+                instance.stop()
+    assert not (tmp_path / ".gunicorn").exists()
+    for instance in instances:
+        log = instance.log_path.read_text()
+        assert "control" not in log.lower() and "Traceback" not in log, log

@@ -108,6 +108,10 @@ def serve_http(build: Callable[[], App], settings: Settings) -> None:
             self.cfg.set("threads", settings.web_threads)
             self.cfg.set("timeout", 60)
             self.cfg.set("accesslog", None)
+            self.cfg.set("loglevel", settings.log_level.lower())
+            # No control socket: nothing here uses gunicornc, and its default path
+            # (~/.gunicorn/gunicorn.ctl) is one per user, so a second instance took over the first's.
+            self.cfg.set("control_socket_disable", True)
 
         def load(self):
             # Built in the worker, after fork, so no database connection crosses processes.
