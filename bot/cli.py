@@ -2,8 +2,8 @@
 
 argparse does the parsing and the help: `--help` on the program and on every command prints and
 exits before anything starts; an unknown command or a bad argument prints the usage and exits 2.
-Settings come from the environment (bot/config.py): a missing or malformed one is one line on
-stderr naming the variable, exit 2.
+Settings come from the environment (bot/config.py): a missing or malformed one and a database
+that cannot be opened are one line on stderr naming the variable, exit 2.
 Heavy modules (Bolt, gunicorn, the listeners) are imported only by the command that needs them.
 """
 
@@ -141,6 +141,7 @@ def _settings_for(*, need_slack: bool = False, need_signing: bool = False) -> Se
 
 def _serve(_options: argparse.Namespace) -> int:
     settings = _settings_for(need_slack=True, need_signing=True)
+    check_database(settings)
     from bot.app import serve
 
     return serve(settings)
@@ -148,6 +149,7 @@ def _serve(_options: argparse.Namespace) -> int:
 
 def _clock(_options: argparse.Namespace) -> int:
     settings = _settings_for(need_slack=True)
+    check_database(settings)
     from bot.app import clock
 
     return clock(settings)
@@ -155,6 +157,7 @@ def _clock(_options: argparse.Namespace) -> int:
 
 def _migrate(_options: argparse.Namespace) -> int:
     settings = _settings_for()
+    check_database(settings)
     from storage.db import Database
     from storage.migrate import upgrade
 
@@ -167,6 +170,7 @@ def _migrate(_options: argparse.Namespace) -> int:
 
 def _export(options: argparse.Namespace) -> int:
     settings = _settings_for()
+    check_database(settings)
     from bot.transfer.export_command import export
 
     return export(options, settings)
@@ -191,3 +195,32 @@ def _settings(_options: argparse.Namespace) -> int:
 def _help(parser: argparse.ArgumentParser) -> int:
     parser.print_help()
     return 0
+
+
+# --- start-up checks ---------------------------------------------------------------------------
+
+
+def check_database(settings: Settings) -> None:
+    """A database that cannot be reached or opened is a setting to fix: one line naming DATABASE_URL."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.pool import NullPool
+
+    url = make_url(settings.database_url)
+    shown = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        folder = Path(url.database).expanduser().absolute().parent
+        if not folder.is_dir():
+            raise ConfigError(f"DATABASE_URL {shown}: the folder {folder} does not exist")
+    # Ten seconds for a host that never answers, instead of the system's minutes-long TCP timeout.
+    connect_args = {"connect_timeout": 10} if url.get_backend_name() == "postgresql" else {}
+    engine = create_engine(url, poolclass=NullPool, connect_args=connect_args)
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as error:
+        reason = " ".join(str(error.orig or error).split("\n", 1)[0].split())
+        raise ConfigError(f"DATABASE_URL {shown} cannot be opened: {reason}") from None
+    finally:
+        engine.dispose()

@@ -152,3 +152,38 @@ def test_two_instances_on_one_host_share_no_control_socket(tmp_path):
     for instance in instances:
         log = instance.log_path.read_text()
         assert "control" not in log.lower() and "Traceback" not in log, log
+
+
+# --- start-up that cannot proceed: one line naming what to fix ------------------------------------------
+
+
+def _one_line(result: subprocess.CompletedProcess, code: int = 2) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == code and len(lines) == 1, (result.returncode, result.stderr)
+    return lines[0]
+
+
+UNREACHABLE_POSTGRESQL = "postgresql://postgres:s3cret@127.0.0.1:1/incidents"
+
+
+@pytest.mark.parametrize("command", [(), ("serve",), ("clock",), ("migrate",), ("export", "42")])
+def test_an_unreachable_database_is_one_line_naming_database_url_without_its_password(command):
+    env = _env(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET="s", DATABASE_URL=UNREACHABLE_POSTGRESQL)
+    result = subprocess.run([sys.executable, "app.py", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    line = _one_line(result)
+    assert line.startswith("configuration error: DATABASE_URL postgresql+psycopg://postgres:***@127.0.0.1:1/incidents "), line
+    assert "Connection refused" in line and "s3cret" not in result.stderr
+
+
+def test_an_sqlite_file_in_a_missing_folder_is_one_line_naming_database_url(tmp_path):
+    url = f"sqlite:///{tmp_path / 'nonexistent' / 'dir' / 'x.db'}"
+    env = _env(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET="s", DATABASE_URL=url)
+    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert _one_line(result) == f"configuration error: DATABASE_URL {url}: the folder {tmp_path / 'nonexistent' / 'dir'} does not exist"
+
+
+def test_an_sqlite_file_that_cannot_be_opened_is_one_line_naming_database_url(tmp_path):
+    (tmp_path / "a-folder.db").mkdir()
+    env = _env(DATABASE_URL=f"sqlite:///{tmp_path / 'a-folder.db'}")
+    result = subprocess.run([sys.executable, "app.py", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert re.match(r"configuration error: DATABASE_URL sqlite:///\S+ cannot be opened: unable to open database file$", _one_line(result))
