@@ -45,6 +45,10 @@ def start_clock(settings: Settings, database: Database, client, *, runs_jobs: bo
 
 
 def serve(settings: Settings) -> int:
+    from bot.slack import server
+
+    # Before anything is logged, so that a port in use is the only line.
+    listener = None if settings.socket_mode else server.listen(settings.port)
     database = Database(settings.database_url)
     upgrade(database.engine)
     database.dispose()
@@ -53,12 +57,10 @@ def serve(settings: Settings) -> int:
         "starting: %s · database %s · time zone %s · reminders %s",
         mode, _redacted(settings.database_url), settings.timezone.key, settings.scheduler_mode,
     )
-    from bot.slack import server
-
     if settings.socket_mode:
         server.serve_socket_mode(build_app(settings), settings.app_token)
     else:
-        server.serve_http(lambda: build_app(settings), settings)
+        server.serve_http(lambda: build_app(settings), settings, listener)
     return 0
 
 

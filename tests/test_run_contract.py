@@ -187,3 +187,15 @@ def test_an_sqlite_file_that_cannot_be_opened_is_one_line_naming_database_url(tm
     env = _env(DATABASE_URL=f"sqlite:///{tmp_path / 'a-folder.db'}")
     result = subprocess.run([sys.executable, "app.py", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert re.match(r"configuration error: DATABASE_URL sqlite:///\S+ cannot be opened: unable to open database file$", _one_line(result))
+
+
+def test_a_port_in_use_is_one_line_naming_port(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = _env(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET="s", PORT=str(port), DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}")
+        began = time.monotonic()
+        result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert _one_line(result) == f"configuration error: PORT {port} is already in use by another process; stop it or choose another PORT"
+    assert time.monotonic() - began < 10  # no retries

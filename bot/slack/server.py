@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import logging
-from typing import Callable
-
+import errno
 import json
+import logging
+import socket
+from typing import Callable
 from urllib.parse import parse_qsl
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.request.internals import build_context
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.slack.client import configure_client
 
 log = logging.getLogger(__name__)
@@ -94,13 +95,31 @@ def bolt_app(settings: Settings) -> App:
     return app
 
 
-def serve_http(build: Callable[[], App], settings: Settings) -> None:
+def listen(port: int) -> socket.socket:
+    """The HTTP port, bound before anything else starts: a port in use is one line naming PORT, where
+    gunicorn would retry for five seconds and then log "Can't connect"."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does: restarts need no wait
+    try:
+        listener.bind(("0.0.0.0", port))
+    except OSError as error:
+        listener.close()
+        if error.errno == errno.EADDRINUSE:
+            raise ConfigError(f"PORT {port} is already in use by another process; stop it or choose another PORT") from None
+        raise ConfigError(f"PORT {port} cannot be used: {error.strerror or error}") from None
+    return listener
+
+
+def serve_http(build: Callable[[], App], settings: Settings, listener: socket.socket | None = None) -> None:
     """A production server: gunicorn with threads, so acks never queue behind slow work."""
     from gunicorn.app.base import BaseApplication
 
+    # gunicorn serves the socket bound here (and closes this descriptor once it has its own copy).
+    bound = (listener or listen(settings.port)).detach()
+
     class Server(BaseApplication):
         def load_config(self) -> None:
-            self.cfg.set("bind", f"0.0.0.0:{settings.port}")
+            self.cfg.set("bind", f"fd://{bound}")
             self.cfg.set("worker_class", "gthread")
             # One worker process: lazy follow-ups run in its threads. Scale out with more
             # instances (see README), each its own process.
