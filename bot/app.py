@@ -58,7 +58,7 @@ def serve(settings: Settings) -> int:
         mode, _redacted(settings.database_url), settings.timezone.key, settings.scheduler_mode,
     )
     if settings.socket_mode:
-        server.serve_socket_mode(build_app(settings), settings.app_token)
+        server.serve_socket_mode(build_app(settings), settings)
     else:
         server.serve_http(lambda: build_app(settings), settings, listener)
     return 0

@@ -4,6 +4,7 @@ argparse does the parsing and the help: `--help` on the program and on every com
 exits before anything starts; an unknown command or a bad argument prints the usage and exits 2.
 Settings come from the environment (bot/config.py): a missing or malformed one, a database that
 cannot be opened and a port that is taken are one line on stderr naming the variable, exit 2.
+A start-up failure outside the settings (Slack unreachable in Socket Mode) is one line, exit 1.
 Heavy modules (Bolt, gunicorn, the listeners) are imported only by the command that needs them.
 """
 

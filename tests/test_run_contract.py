@@ -199,3 +199,27 @@ def test_a_port_in_use_is_one_line_naming_port(tmp_path):
         result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert _one_line(result) == f"configuration error: PORT {port} is already in use by another process; stop it or choose another PORT"
     assert time.monotonic() - began < 10  # no retries
+
+
+def _socket_mode(api_url: str, tmp_path, app_token: str = "xapp-1-A0-1-token", **env) -> subprocess.CompletedProcess:
+    env = _env(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=app_token, SLACK_API_URL=api_url,
+               DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", SCHEDULER="external", **env)
+    return subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_socket_mode_without_slack_is_one_line_and_exit_1(tmp_path):
+    unreachable = f"http://127.0.0.1:{_free_port()}/api/"
+    line = _one_line(_socket_mode(unreachable, tmp_path, LOG_LEVEL="WARNING"), code=1)
+    assert line == f"error: Socket Mode: cannot connect to Slack at {unreachable}: [Errno 111] Connection refused"
+    # At the default level the usual start-up lines come first; the failure is still the one last line.
+    result = _socket_mode(unreachable, tmp_path)
+    assert result.returncode == 1 and result.stderr.strip().splitlines()[-1] == line
+    assert "Traceback" not in result.stderr and " ERROR " not in result.stderr, result.stderr
+
+
+def test_socket_mode_with_an_app_token_slack_refuses_is_one_line_naming_it(tmp_path):
+    from tests.support.slack_standin import SlackStandIn
+
+    with SlackStandIn(token=BOT_TOKEN, app_token="xapp-1-A0-1-right") as slack:
+        result = _socket_mode(slack.base_url, tmp_path, app_token="xapp-1-A0-1-wrong", LOG_LEVEL="WARNING")
+    assert _one_line(result) == "configuration error: SLACK_APP_TOKEN was refused by Slack's apps.connections.open (invalid_auth)"

@@ -13,7 +13,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.request.internals import build_context
 
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, StartupError
 from bot.slack.client import configure_client
 
 log = logging.getLogger(__name__)
@@ -139,7 +139,38 @@ def serve_http(build: Callable[[], App], settings: Settings, listener: socket.so
     Server().run()
 
 
-def serve_socket_mode(app: App, app_token: str) -> None:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+# apps.connections.open's answers that mean the app-level token itself is wrong.
+_APP_TOKEN_REFUSALS = ("invalid_auth", "not_authed", "not_allowed_token_type", "account_inactive", "token_revoked",
+                       "token_expired", "missing_scope")
 
-    SocketModeHandler(app, app_token).start()
+
+def serve_socket_mode(app: App, settings: Settings) -> None:
+    """Socket Mode; a first connection that fails is one line: exit 2 when Slack refuses SLACK_APP_TOKEN,
+    exit 1 when Slack cannot be reached (the network, SLACK_API_URL). Later drops reconnect by themselves."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
+    handler = SocketModeHandler(app, settings.app_token)
+    try:
+        handler.client.wss_uri = _first_connection_url(settings)
+        handler.start()  # connects, then blocks; only the first connection's failure is raised here
+    except SlackApiError as error:
+        code = error.response.get("error")
+        if code in _APP_TOKEN_REFUSALS:
+            raise ConfigError(f"SLACK_APP_TOKEN was refused by Slack's apps.connections.open ({code})") from None
+        raise StartupError(f"Socket Mode: Slack refused apps.connections.open ({code}) at {settings.api_url}") from None
+    except (SlackClientError, OSError) as error:
+        reason = getattr(error, "reason", None) or error
+        raise StartupError(f"Socket Mode: cannot connect to Slack at {settings.api_url}: {reason}") from None
+
+
+def _first_connection_url(settings: Settings) -> str:
+    """apps.connections.open for the first connection, by a client of its own whose failed attempts are
+    not logged one by one: the one line serve_socket_mode ends with says why (LOG_LEVEL=DEBUG shows them).
+    Reconnections later go through Bolt's client and log as usual."""
+    from slack_sdk import WebClient
+
+    attempts = log.getChild("first_connection")
+    attempts.setLevel(logging.DEBUG if settings.log_level == "DEBUG" else logging.CRITICAL)
+    client = configure_client(WebClient(logger=attempts), settings)
+    return client.apps_connections_open(app_token=settings.app_token)["url"]
