@@ -20,7 +20,9 @@ from bot.domain.durations import format_duration
 from bot.postmortem.data import MILESTONES, Person, PostmortemData, TimelineItem
 from bot.slack.formatting import readable, safe
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+# Installed, the templates are package data in bot/templates; in the source tree, templates/ at its root.
+_PACKAGE = Path(__file__).resolve().parents[1]
+TEMPLATES = _PACKAGE / "templates" if (_PACKAGE / "templates").is_dir() else _PACKAGE.parent / "templates"
 LANGUAGES = ("en", "ja")
 
 # Characters that mean something anywhere in a Markdown line (tables, emphasis, code, links, HTML).
