@@ -280,7 +280,8 @@ class Settings:
         "POSTMORTEM_CANVAS", "false", "true also puts the postmortem in a canvas in the incident channel", _boolean)
     reactions: dict[str, str] = family(
         "REACTION_<MARK>", {setting_name(mark): emoji for mark, emoji in DEFAULT_EMOJI.items()},
-        "emoji that mark a message, comma-separated, one variable per mark", _reactions, "see Emoji marks")
+        "emoji that mark a message, comma-separated, one variable per mark", _reactions,
+        "per mark, in [Emoji marks](#emoji-marks)")
     nudge_minutes: dict[str, float] = family(
         "NUDGE_MINUTES_P<n>", {_nudge_name(s): _number_text(m) for s, m in DEFAULT_NUDGE_MINUTES.items()},
         "minutes without an update before a nudge, per severity (0 is off; fractions allowed)", _nudge_minutes,
@@ -290,7 +291,7 @@ class Settings:
         {_target_name(metric, severity): _duration_text(limits[metric])
          for severity, limits in DEFAULT_TARGETS.items() for metric in METRICS},
         "the most TTD / TTM / TTR each severity should take, for /incident stats (0 or off: no target)", _targets,
-        "P1 TTD `5m` · TTM `30m` · TTR `4h`, …")
+        "P1 TTD `5m` … P4 TTR `7d` (the `settings` command lists all 12)")
     lead_nudge_minutes: float = variable(
         "LEAD_NUDGE_MINUTES", _number_text(DEFAULT_LEAD_NUDGE_MINUTES),
         "ask who leads when nobody does this many minutes after declaring (0 is off)", _number(allow_zero=True))

@@ -75,3 +75,44 @@ def test_web_concurrency_and_threads_keep_their_defaults():
     settings = Settings.from_env({}, need_slack=False)
     assert (settings.web_concurrency, settings.web_threads) == (1, 8)
     assert (Settings.from_env({"WEB_CONCURRENCY": "3", "WEB_THREADS": "16"}, need_slack=False).web_concurrency) == 3
+
+
+# --- the code, the README's table and .env.example agree ------------------------------------------------
+
+
+def _readme() -> str:
+    return (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _readme_configuration_rows() -> list[tuple[str, str, str]]:
+    section = _readme().split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            variable, required, default = [cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:4]]
+            rows.append((variable.strip("`"), required, default))
+    return rows
+
+
+def test_the_readme_table_lists_every_setting_in_order_with_its_default():
+    assert _readme_configuration_rows() == [(row.label, row.required, row.shown_default) for row in SETTINGS]
+
+
+def test_env_example_is_what_the_settings_command_prints():
+    from bot.config import env_example
+
+    assert (ROOT / ".env.example").read_text(encoding="utf-8") == env_example(), (
+        "regenerate it: .venv/bin/python app.py settings > .env.example"
+    )
+    listed = re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", env_example(), re.M)
+    assert listed == EVERY_VARIABLE
+
+
+def test_the_readme_first_screen_says_the_python_version_and_how_to_run_things():
+    import tomllib
+
+    minimum = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"].removeprefix(">=")
+    first_screen = _readme().split("\n---\n", 1)[0]
+    assert f"Python {minimum}" in first_screen
+    for words in ("scripts/run ", "scripts/test ", "scripts/run <command>", "incident-bot <command>", "pip install ."):
+        assert words in first_screen, words
