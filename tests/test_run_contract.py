@@ -223,3 +223,10 @@ def test_socket_mode_with_an_app_token_slack_refuses_is_one_line_naming_it(tmp_p
     with SlackStandIn(token=BOT_TOKEN, app_token="xapp-1-A0-1-right") as slack:
         result = _socket_mode(slack.base_url, tmp_path, app_token="xapp-1-A0-1-wrong", LOG_LEVEL="WARNING")
     assert _one_line(result) == "configuration error: SLACK_APP_TOKEN was refused by Slack's apps.connections.open (invalid_auth)"
+
+
+def test_log_level_in_lower_case_is_read_not_a_traceback(tmp_path):
+    env = _env(DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", LOG_LEVEL="debug")
+    result = subprocess.run([sys.executable, "app.py", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert " DEBUG " in result.stderr  # and it is honoured
