@@ -25,11 +25,21 @@ def _missing_dependency(missing: ModuleNotFoundError) -> str:
     return f"{missing.msg} in {sys.executable}: run `{command}`, which installs the requirements into .venv and uses it"
 
 
+def main(argv: list[str] | None = None) -> int:
+    """bot.cli.main as `python app.py`: the exit code of one command. argv leaves out the program name,
+    though the older `main(sys.argv)`, with "app.py" first, still works."""
+    from bot.cli import main as run
+
+    if argv and argv[0].endswith("app.py"):
+        argv = argv[1:]
+    return run(argv, prog="python app.py")
+
+
 if __name__ == "__main__":
     try:
-        from bot.cli import main
+        import bot.cli  # noqa: F401 - the first import that needs the requirements
     except ModuleNotFoundError as missing:
         if (missing.name or "").split(".")[0] in ("bot", "storage"):
             raise
         sys.exit(_missing_dependency(missing))
-    sys.exit(main(prog="python app.py"))
+    sys.exit(main())

@@ -93,12 +93,15 @@ def test_import_keeps_its_one_line_usage_mistakes():
 
 
 def test_main_returns_the_exit_code_instead_of_exiting(capsys):
-    assert entry.__name__ == "app"
     from bot.cli import main
 
     assert main(["--help"], prog="incident-bot") == 0
     assert capsys.readouterr().out.startswith("usage: incident-bot ")
     assert main(["frobnicate"]) == 2
+    # app.main, as the tests call it, with or without the program name first.
+    assert entry.main(["--help"]) == entry.main(["app.py", "--help"]) == 0
+    assert capsys.readouterr().out.startswith("usage: python app.py ")
+    assert entry.main(["app.py", "frobnicate"]) == 2
 
 
 def test_the_installed_name_is_the_default_program_name():
