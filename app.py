@@ -1,135 +1,45 @@
-"""Entry point: `python app.py` serves the bot; `python app.py clock|migrate|export …` are the other processes and tools."""
+"""`python app.py [command]`: the bot's command line (bot/cli.py) from the source tree.
+
+The same commands as the installed `incident-bot`: `serve` (the default, the Procfile's web process),
+`clock`, `migrate`, `export`, `import`, `settings`; `python app.py --help` lists them.
+"""
 
 from __future__ import annotations
 
-import logging
-import os
-import signal
 import sys
 
-from slack_bolt import App
 
-from bot.config import ConfigError, Settings
-from bot.listeners import register_listeners
-from bot.services import Services
-from bot.slack.client import make_client, use_safe_client
-from storage.db import Database
-from storage.migrate import upgrade
+def __getattr__(name: str):
+    # `import app as entry; entry.build_app(...)`: the tests' way in, loaded on first use so that
+    # `python app.py --help` does not wait for Bolt and every listener.
+    if name in ("build_app", "start_clock"):
+        from bot import app
 
-log = logging.getLogger("incident-bot")
-USAGE = (
-    "use: python app.py [serve|clock|migrate|export <incident> --format md|json"
-    "|import <export-dir-or-zip> --channel <name> [--title …] [--severity P1-P4] [--post]]"
-)
+        return getattr(app, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def build_app(settings: Settings, database: Database | None = None, services: Services | None = None) -> App:
-    """The Bolt app with every listener, talking to Slack at settings.api_url."""
-    database = database or Database(settings.database_url)
-    client = make_client(settings)
-    if services is None:
-        services = start_clock(settings, database, client, runs_jobs=settings.scheduler_mode == "embedded")
-    app = App(
-        client=client,
-        signing_secret=settings.signing_secret or "unused-in-socket-mode",
-        # Ack only after the listener has committed its work (see bot/listeners/events.py);
-        # slow Slack calls run afterwards as lazy listeners.
-        process_before_response=True,
-        # auth.test at start-up would make a missing network look like a config error.
-        token_verification_enabled=False,
-    )
-    app.use(use_safe_client)  # every text a listener sends is defused (bot/slack/client.py)
-    register_listeners(app, services)
-    return app
+def _missing_dependency(missing: ModuleNotFoundError) -> str:
+    """One line instead of a traceback when run with a Python that lacks the requirements (`python3 app.py`)."""
+    command = " ".join(["scripts/run", *sys.argv[1:]])
+    return f"{missing.msg} in {sys.executable}: run `{command}`, which installs the requirements into .venv and uses it"
 
 
-def start_clock(settings: Settings, database: Database, client, *, runs_jobs: bool, blocking: bool = False) -> Services:
-    """Services with a reminder clock; one that runs jobs also re-plans every reminder first."""
-    from bot.reminders import planner as reminders
-    from bot.reminders.clock import Clock
+def main(argv: list[str] | None = None) -> int:
+    """bot.cli.main as `python app.py`: the exit code of one command. argv leaves out the program name,
+    though the older `main(sys.argv)`, with "app.py" first, still works."""
+    from bot.cli import main as run
 
-    clock = Clock(database.engine, runs_jobs=runs_jobs, blocking=blocking, poll_seconds=settings.clock_poll_seconds)
-    services = Services(settings, database, clock, client)
-    if runs_jobs:
-        reminders.install(services, client, clock)
-        clock.replan_soon()  # reminders missed or changed while no clock ran
-    if not blocking:
-        clock.start()
-    return services
-
-
-def main(argv: list[str]) -> int:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    command = argv[1] if len(argv) > 1 else "serve"
-    try:
-        # `import --post` talks to Slack like the clock does: a bot token, no signing secret.
-        need_slack = command in ("serve", "clock") or (command == "import" and "--post" in argv[2:])
-        settings = Settings.from_env(os.environ, need_slack=need_slack, need_signing=command == "serve")
-    except ConfigError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
-        return 2
-    if command == "migrate":
-        upgrade(Database(settings.database_url).engine)
-        print("database schema is up to date")
-        return 0
-    if command == "export":
-        from bot.transfer.export_command import export
-
-        return export(argv[2:], settings)
-    if command == "import":
-        from bot.transfer.import_command import import_command
-
-        return import_command(argv[2:], settings)
-    if command == "clock":
-        return clock(settings)
-    if command != "serve":
-        print(f"unknown command {command!r}; {USAGE}", file=sys.stderr)
-        return 2
-    return serve(settings)
-
-
-def serve(settings: Settings) -> int:
-    database = Database(settings.database_url)
-    upgrade(database.engine)
-    database.dispose()
-    mode = "Socket Mode" if settings.socket_mode else f"HTTP on port {settings.port} at /slack/events"
-    log.info(
-        "starting: %s · database %s · time zone %s · reminders %s",
-        mode, _redacted(settings.database_url), settings.timezone.key, settings.scheduler_mode,
-    )
-    from bot.slack import server
-
-    if settings.socket_mode:
-        server.serve_socket_mode(build_app(settings), settings.app_token)
-    else:
-        server.serve_http(lambda: build_app(settings), settings.port)
-    return 0
-
-
-def clock(settings: Settings) -> int:
-    """The reminder clock alone: the Procfile's `clock` process when web runs with SCHEDULER=external."""
-    database = Database(settings.database_url)
-    upgrade(database.engine)
-    log.info("starting the reminder clock · database %s · time zone %s", _redacted(settings.database_url), settings.timezone.key)
-    services = start_clock(settings, database, make_client(settings), runs_jobs=True, blocking=True)
-    signal.signal(signal.SIGTERM, _stop)
-    try:
-        services.clock.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
-    return 0
-
-
-def _stop(*_args) -> None:
-    """SIGTERM (a platform restart) stops the clock the way Ctrl-C does."""
-    raise SystemExit(0)
-
-
-def _redacted(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
+    if argv and argv[0].endswith("app.py"):
+        argv = argv[1:]
+    return run(argv, prog="python app.py")
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    try:
+        import bot.cli  # noqa: F401 - the first import that needs the requirements
+    except ModuleNotFoundError as missing:
+        if (missing.name or "").split(".")[0] in ("bot", "storage"):
+            raise
+        sys.exit(_missing_dependency(missing))
+    sys.exit(main())

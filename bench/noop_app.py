@@ -1,6 +1,6 @@
 """The no-op baseline: the same Bolt app and server as `python app.py`, with listeners that only ack.
 
-Same `App(...)` options as app.build_app (process_before_response, the same WebClient),
+The same Bolt App as bot.app.build_app (bot.slack.server.bolt_app: process_before_response, the same WebClient),
 the same WSGI stack (bot.slack.server.wsgi_app: FormSafeBoltRequest, /healthz) and the same
 gunicorn gthread server with the same worker settings (bot.slack.server.serve_http reads
 WEB_CONCURRENCY / WEB_THREADS exactly as the real app does). What is left out is
@@ -20,7 +20,6 @@ from slack_bolt import App
 
 from bot.slack import server
 from bot.config import ConfigError, Settings
-from bot.slack.client import make_client
 
 # The events the real app listens to (manifest.yml subscribes to exactly these).
 EVENTS = (
@@ -30,12 +29,7 @@ EVENTS = (
 
 
 def build_noop_app(settings: Settings) -> App:
-    app = App(
-        client=make_client(settings),
-        signing_secret=settings.signing_secret or "unused-in-socket-mode",
-        process_before_response=True,
-        token_verification_enabled=False,
-    )
+    app = server.bolt_app(settings)
 
     def ack_command(ack) -> None:
         ack(response_type="ephemeral", text="ok")
@@ -62,7 +56,7 @@ def main() -> int:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
     logging.getLogger("bench.noop").info("starting the no-op app on port %s", settings.port)
-    server.serve_http(lambda: build_noop_app(settings), settings.port)
+    server.serve_http(lambda: build_noop_app(settings), settings)
     return 0
 
 

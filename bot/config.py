@@ -1,14 +1,24 @@
 """Settings from the environment, checked once at start-up.
 
-Every problem raises ConfigError with one line naming the variable, so an
+`Settings` is the one table of every environment variable the bot reads: each field is a row
+naming its variable(s), default, one-line meaning and how the value is read and checked. The
+README's configuration table, `.env.example` (`incident-bot settings` prints it) and this class
+are checked against each other by tests/test_settings.py. Add a setting by adding a field.
+
+Every problem raises ConfigError with one line that starts with the variable's name, so an
 operator sees exactly what to fix instead of a stack trace.
+
+Why not pydantic-settings: its errors are multi-line ValidationErrors we would translate back into
+these lines, most checks here are the bot's own (emoji lists, durations, channel IDs, time zones)
+and would stay as validators, and families such as REACTION_<MARK> are not one field per variable.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
+from typing import Any, Callable, Mapping
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,91 +26,74 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.alerts.rules import AlertRules, RulesError, default_rules, parse_rules
+from bot.domain.marks import DEFAULT_EMOJI, parse_reaction_setting, setting_name
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES
-from bot.stats.insights import METRICS, Targets, parse_duration_setting
-from bot.domain.marks import DEFAULT_REACTIONS, parse_reaction_setting
 from bot.reminders.rhythm import DEFAULT_LEAD_NUDGE_MINUTES, DEFAULT_NUDGE_MINUTES, DEFAULT_POSTMORTEM_DUE_DAYS, Rhythm
+from bot.stats.insights import DEFAULT_TARGETS, METRICS, Targets, parse_duration_setting
 
 DEFAULT_DATABASE_URL = "sqlite:///incidents.db"
+DEFAULT_API_URL = "https://slack.com/api/"
 # embedded: every web process also runs the reminder clock (one process is enough to run the bot);
 # external: reminders run only in `python app.py clock` (the Procfile's clock process).
 SCHEDULER_MODES = ("embedded", "external")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_CLOCK_POLL_SECONDS = 5.0
 DEFAULT_API_TIMEOUT_SECONDS = 15.0
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 
 
 class ConfigError(Exception):
-    """A setting is missing or malformed; the message names the variable."""
+    """A setting is missing or malformed; the message starts with the variable's name."""
+
+
+class StartupError(Exception):
+    """Start-up failed for a reason outside the settings (Slack or the network); the message is one line."""
+
+
+# --- the table's rows -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Settings:
-    bot_token: str
-    signing_secret: str | None
-    app_token: str | None
-    api_url: str | None
-    database_url: str
-    timezone: ZoneInfo
-    announce_channel: str | None
-    port: int
-    postmortem_language: str
-    reactions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_REACTIONS))
-    rhythm: Rhythm = field(default_factory=lambda: Rhythm(dict(DEFAULT_NUDGE_MINUTES)))
-    scheduler_mode: str = "embedded"
-    clock_poll_seconds: float = DEFAULT_CLOCK_POLL_SECONDS
-    api_timeout_seconds: float = DEFAULT_API_TIMEOUT_SECONDS
-    targets: Targets = field(default_factory=Targets)  # TTD / TTM / TTR per severity, for /incident stats
-    postmortem_canvas: bool = False  # also put the postmortem in a canvas in the incident channel
-    # Alerts (bot/alerts/): each endpoint is off (404) while its secret is unset.
-    alert_webhook_token: str | None = None  # /alerts/alertmanager and /alerts/grafana: Authorization: Bearer …
-    pagerduty_webhook_secret: str | None = None  # /alerts/pagerduty: X-PagerDuty-Signature
-    alert_rules: AlertRules = field(default_factory=default_rules)  # which alerts declare, at which severity
-    language: str = DEFAULT_LANGUAGE  # the workspace's: channel messages, and whoever's Slack locale has none of ours
+class Setting:
+    """One row of the settings table: one variable, or a family of them (REACTION_<MARK>)."""
+
+    label: str  # as the README's table names it: the variable, or the family's pattern
+    meaning: str  # one line, for .env.example and `incident-bot settings`
+    defaults: dict[str, str]  # every variable the row reads -> its default as written in the environment ("" = none)
+    read: Callable[[Mapping[str, str]], Any]  # the environment -> the value; raises ConfigError naming the variable
+    required: str = "no"  # "yes", "HTTP mode" or "no", as the README's table says
+    shown_default: str = ""  # the README table's default column
 
     @property
-    def socket_mode(self) -> bool:
-        return self.app_token is not None
+    def variables(self) -> tuple[str, ...]:
+        return tuple(self.defaults)
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str], *, need_slack: bool = True, need_signing: bool = True) -> "Settings":
-        """Read and check every setting; `need_slack=False` for offline commands (export, migrate),
-        `need_signing=False` for the clock, which sends to Slack but receives nothing from it."""
-        app_token = _optional(env, "SLACK_APP_TOKEN")
-        if app_token is not None and not app_token.startswith("xapp-"):
-            raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with 'xapp-'")
-        bot_token = _optional(env, "SLACK_BOT_TOKEN")
-        signing_secret = _optional(env, "SLACK_SIGNING_SECRET")
-        if need_slack:
-            if bot_token is None:
-                raise ConfigError("SLACK_BOT_TOKEN is not set (the bot token, 'xoxb-…', from OAuth & Permissions)")
-            if not bot_token.startswith("xoxb-"):
-                raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with 'xoxb-'")
-            # Socket Mode receives no signed HTTP requests, so only HTTP mode needs the secret.
-            if need_signing and app_token is None and signing_secret is None:
-                raise ConfigError("SLACK_SIGNING_SECRET is not set (Basic Information → Signing Secret)")
-        return cls(
-            bot_token=bot_token or "",
-            signing_secret=signing_secret,
-            app_token=app_token,
-            api_url=_api_url(env),
-            database_url=_database_url(env),
-            timezone=_timezone(env),
-            announce_channel=_announce_channel(env),
-            port=_port(env),
-            postmortem_language=_language(env, "POSTMORTEM_LANGUAGE", default=_language(env, "BOT_LANGUAGE")),
-            reactions=_reactions(env),
-            rhythm=_rhythm(env),
-            scheduler_mode=_scheduler_mode(env),
-            clock_poll_seconds=_positive_number(env, "CLOCK_POLL_SECONDS", DEFAULT_CLOCK_POLL_SECONDS, allow_zero=False),
-            api_timeout_seconds=_positive_number(env, "SLACK_API_TIMEOUT", DEFAULT_API_TIMEOUT_SECONDS, allow_zero=False),
-            targets=_targets(env),
-            postmortem_canvas=_boolean(env, "POSTMORTEM_CANVAS", default=False),
-            alert_webhook_token=_secret(env, "ALERT_WEBHOOK_TOKEN", min_length=16),
-            pagerduty_webhook_secret=_secret(env, "PAGERDUTY_WEBHOOK_SECRET", min_length=8),
-            alert_rules=_alert_rules(env),
-            language=_language(env, "BOT_LANGUAGE"),
-        )
+
+def variable(name: str, default: str | None, meaning: str, parse: Callable[[str, str], Any] | None = None,
+             *, required: str = "no") -> Any:
+    """A row for one variable. `parse(name, text)` gets the value, or the default when it is unset or blank;
+    a variable without a default reads as None when unset."""
+
+    def read(env: Mapping[str, str]) -> Any:
+        text = _optional(env, name)
+        if text is None:
+            text = default
+        if text is None:
+            return None
+        return parse(name, text) if parse else text
+
+    row = Setting(name, meaning, {name: default or ""}, read, required, f"`{default}`" if default else "—")
+    return field(default_factory=lambda: read({}), metadata={"setting": row})
+
+
+def family(label: str, defaults: dict[str, str], meaning: str, read: Callable[[Mapping[str, str]], Any],
+           shown_default: str) -> Any:
+    """A row for variables that are read together, such as REACTION_<MARK>."""
+    row = Setting(label, meaning, defaults, read, "no", shown_default)
+    return field(default_factory=lambda: read({}), metadata={"setting": row})
+
+
+# --- how values are read ---------------------------------------------------------------------------
 
 
 def _optional(env: Mapping[str, str], name: str) -> str | None:
@@ -108,19 +101,21 @@ def _optional(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
-def _api_url(env: Mapping[str, str]) -> str | None:
-    value = _optional(env, "SLACK_API_URL")
-    if value is None:
-        return None
+def _app_token(name: str, value: str) -> str:
+    if not value.startswith("xapp-"):
+        raise ConfigError(f"{name} must be an app-level token starting with 'xapp-'")
+    return value
+
+
+def _api_url(name: str, value: str) -> str:
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ConfigError(f"SLACK_API_URL must be an http(s) URL such as https://slack.com/api/, got {value!r}")
+        raise ConfigError(f"{name} must be an http(s) URL such as https://slack.com/api/, got {value!r}")
     # slack_sdk joins base_url and method name with no separator.
     return value if value.endswith("/") else value + "/"
 
 
-def _database_url(env: Mapping[str, str]) -> str:
-    value = _optional(env, "DATABASE_URL") or DEFAULT_DATABASE_URL
+def _database_url(name: str, value: str) -> str:
     # Heroku-style platforms hand out postgres://; we drive PostgreSQL with psycopg 3.
     for prefix in ("postgres://", "postgresql://"):
         if value.startswith(prefix):
@@ -128,42 +123,76 @@ def _database_url(env: Mapping[str, str]) -> str:
     try:
         url = make_url(value)
     except ArgumentError:
-        raise ConfigError(f"DATABASE_URL is not a database URL: {value!r}") from None
+        raise ConfigError(f"{name} is not a database URL: {value!r}") from None
     if url.get_backend_name() not in ("sqlite", "postgresql"):
-        raise ConfigError(f"DATABASE_URL must be sqlite:/// or postgresql://, got {url.get_backend_name()!r}")
+        raise ConfigError(f"{name} must be sqlite:/// or postgresql://, got {url.get_backend_name()!r}")
     return value
 
 
-def _timezone(env: Mapping[str, str]) -> ZoneInfo:
-    name = _optional(env, "INCIDENT_TIMEZONE") or "UTC"
+def _timezone(name: str, value: str) -> ZoneInfo:
     try:
-        return ZoneInfo(name)
+        return ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"INCIDENT_TIMEZONE must be an IANA time zone such as Asia/Tokyo, got {name!r}") from None
+        raise ConfigError(f"{name} must be an IANA time zone such as Asia/Tokyo, got {value!r}") from None
 
 
-def _announce_channel(env: Mapping[str, str]) -> str | None:
-    value = _optional(env, "INCIDENT_ANNOUNCE_CHANNEL")
-    if value is not None and not _CHANNEL_ID.match(value):
-        raise ConfigError(
-            f"INCIDENT_ANNOUNCE_CHANNEL must be a channel ID such as C0123ABCD (not a #name), got {value!r}"
-        )
+def _channel_id(name: str, value: str) -> str:
+    if not _CHANNEL_ID.match(value):
+        raise ConfigError(f"{name} must be a channel ID such as C0123ABCD (not a #name), got {value!r}")
     return value
 
 
-def _port(env: Mapping[str, str]) -> int:
-    value = _optional(env, "PORT") or "3000"
+def _port(name: str, value: str) -> int:
     if not value.isdigit() or not 0 < int(value) < 65536:
-        raise ConfigError(f"PORT must be a TCP port number from 1 to 65535, got {value!r}")
+        raise ConfigError(f"{name} must be a TCP port number from 1 to 65535, got {value!r}")
     return int(value)
 
 
-def _language(env: Mapping[str, str], name: str, default: str = DEFAULT_LANGUAGE) -> str:
-    """BOT_LANGUAGE, POSTMORTEM_LANGUAGE: a language the catalogs have (bot/locale), e.g. ja."""
-    value = (_optional(env, name) or default).lower()
-    if value not in LANGUAGES:
-        raise ConfigError(f"{name} must be one of {', '.join(LANGUAGES)}, got {value!r}")
-    return value
+def _one_of(choices: tuple[str, ...], *, upper: bool = False) -> Callable[[str, str], str]:
+    def parse(name: str, value: str) -> str:
+        chosen = value.upper() if upper else value.lower()
+        if chosen not in choices:
+            raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+        return chosen
+
+    return parse
+
+
+def _whole_number(minimum: int, what: str) -> Callable[[str, str], int]:
+    def parse(name: str, value: str) -> int:
+        if not value.isdigit() or int(value) < minimum:
+            raise ConfigError(f"{name} must be a whole number of {what}, {minimum} or more, got {value!r}")
+        return int(value)
+
+    return parse
+
+
+def _number(*, allow_zero: bool) -> Callable[[str, str], float]:
+    """Minutes or seconds; fractions allowed (0.05 min = 3 s for demos), 0 turns a reminder off."""
+
+    def parse(name: str, value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            number = -1.0
+        if number != number or number < 0 or number == float("inf") or (number == 0 and not allow_zero):
+            floor = "0 or more (0 turns it off)" if allow_zero else "more than 0"
+            raise ConfigError(f"{name} must be a number {floor}, such as 15 or 0.5, got {value!r}")
+        return number
+
+    return parse
+
+
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
+def _boolean(name: str, value: str) -> bool:
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {value!r}")
 
 
 def _reactions(env: Mapping[str, str]) -> dict[str, str]:
@@ -173,41 +202,20 @@ def _reactions(env: Mapping[str, str]) -> dict[str, str]:
         raise ConfigError(str(error)) from None
 
 
-def _rhythm(env: Mapping[str, str]) -> Rhythm:
-    nudges = {
-        severity: _positive_number(env, f"NUDGE_MINUTES_{severity}", default)
+def _nudge_name(severity: str) -> str:
+    return f"NUDGE_MINUTES_{severity}"
+
+
+def _nudge_minutes(env: Mapping[str, str]) -> dict[str, float]:
+    parse = _number(allow_zero=True)
+    return {
+        severity: parse(_nudge_name(severity), text) if (text := _optional(env, _nudge_name(severity))) else default
         for severity, default in DEFAULT_NUDGE_MINUTES.items()
     }
-    days = _optional(env, "POSTMORTEM_DUE_DAYS") or str(DEFAULT_POSTMORTEM_DUE_DAYS)
-    if not days.isdigit():
-        raise ConfigError(f"POSTMORTEM_DUE_DAYS must be a whole number of business days such as 5, got {days!r}")
-    return Rhythm(
-        nudge_minutes=nudges,
-        lead_nudge_minutes=_positive_number(env, "LEAD_NUDGE_MINUTES", DEFAULT_LEAD_NUDGE_MINUTES),
-        postmortem_due_days=int(days),
-    )
 
 
-def _positive_number(env: Mapping[str, str], name: str, default: float, *, allow_zero: bool = True) -> float:
-    """Minutes or seconds; fractions allowed (0.05 min = 3 s for demos), 0 turns a reminder off."""
-    value = _optional(env, name)
-    if value is None:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        number = -1.0
-    if number != number or number < 0 or number == float("inf") or (number == 0 and not allow_zero):
-        floor = "0 or more (0 turns it off)" if allow_zero else "more than 0"
-        raise ConfigError(f"{name} must be a number {floor}, such as 15 or 0.5, got {value!r}")
-    return number
-
-
-def _scheduler_mode(env: Mapping[str, str]) -> str:
-    value = (_optional(env, "SCHEDULER") or "embedded").lower()
-    if value not in SCHEDULER_MODES:
-        raise ConfigError(f"SCHEDULER must be one of {', '.join(SCHEDULER_MODES)}, got {value!r}")
-    return value
+def _target_name(metric: str, severity: str) -> str:
+    return f"TARGET_{metric.upper()}_{severity}"
 
 
 def _targets(env: Mapping[str, str]) -> Targets:
@@ -215,7 +223,7 @@ def _targets(env: Mapping[str, str]) -> Targets:
     limits = Targets().limits
     for severity, defaults in limits.items():
         for metric in METRICS:
-            name = f"TARGET_{metric.upper()}_{severity}"
+            name = _target_name(metric, severity)
             value = _optional(env, name)
             if value is None:
                 continue
@@ -226,27 +234,36 @@ def _targets(env: Mapping[str, str]) -> Targets:
     return Targets(limits)
 
 
-_TRUE = ("true", "1", "yes", "on")
-_FALSE = ("false", "0", "no", "off")
+def _duration_text(delta: timedelta | None) -> str:
+    """A default target as an operator writes it: 5m, 4h, 1d (off for none)."""
+    if delta is None:
+        return "off"
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
-def _boolean(env: Mapping[str, str], name: str, *, default: bool) -> bool:
-    value = _optional(env, name)
-    if value is None:
-        return default
-    if value.lower() in _TRUE:
-        return True
-    if value.lower() in _FALSE:
-        return False
-    raise ConfigError(f"{name} must be true or false, got {value!r}")
+def _number_text(number: float) -> str:
+    return f"{number:g}"
 
 
-def _secret(env: Mapping[str, str], name: str, *, min_length: int) -> str | None:
+def _postmortem_language(env: Mapping[str, str]) -> str:
+    """POSTMORTEM_LANGUAGE, or BOT_LANGUAGE's when unset: the team's language unless they choose another."""
+    name = "POSTMORTEM_LANGUAGE" if _optional(env, "POSTMORTEM_LANGUAGE") else "BOT_LANGUAGE"
+    return _one_of(LANGUAGES)(name, _optional(env, name) or DEFAULT_LANGUAGE)
+
+
+def _secret(min_length: int) -> Callable[[str, str], str]:
     """A shared secret for a webhook: long enough not to be guessed, and sendable in a header."""
-    value = _optional(env, name)
-    if value is not None and (len(value) < min_length or not value.isascii() or any(c.isspace() for c in value)):
-        raise ConfigError(f"{name} must be at least {min_length} characters of ASCII without spaces (it is {len(value)} long)")
-    return value
+
+    def parse(name: str, value: str) -> str:
+        if len(value) < min_length or not value.isascii() or any(c.isspace() for c in value):
+            raise ConfigError(f"{name} must be at least {min_length} characters of ASCII without spaces (it is {len(value)} long)")
+        return value
+
+    return parse
 
 
 def _alert_rules(env: Mapping[str, str]) -> AlertRules:
@@ -263,3 +280,128 @@ def _alert_rules(env: Mapping[str, str]) -> AlertRules:
         return parse_rules(value)
     except RulesError as error:
         raise ConfigError(f"ALERT_RULES {error}") from None
+
+
+# --- the table -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, one row each, in the order the README's table lists them."""
+
+    bot_token: str = variable(
+        "SLACK_BOT_TOKEN", "", "bot token, xoxb-… (OAuth & Permissions); needed to serve, to run the clock and for import --post",
+        required="yes")
+    signing_secret: str | None = variable(
+        "SLACK_SIGNING_SECRET", None, "verifies that requests come from Slack (Basic Information → Signing Secret)",
+        required="HTTP mode")
+    app_token: str | None = variable(
+        "SLACK_APP_TOKEN", None, "app-level token xapp-…; when set the bot uses Socket Mode instead of HTTP", _app_token)
+    api_url: str = variable(
+        "SLACK_API_URL", DEFAULT_API_URL, "Slack Web API base URL (e.g. GovSlack's); every call uses it", _api_url)
+    database_url: str = variable(
+        "DATABASE_URL", DEFAULT_DATABASE_URL, "sqlite:///file.db, or postgresql://user:pass@host/db in production",
+        _database_url)
+    port: int = variable("PORT", "3000", "HTTP port; Slack posts to /slack/events, health checks to /healthz", _port)
+    timezone: ZoneInfo = variable(
+        "INCIDENT_TIMEZONE", "UTC", "IANA time zone for every time a person reads or types, e.g. Asia/Tokyo", _timezone)
+    announce_channel: str | None = variable(
+        "INCIDENT_ANNOUNCE_CHANNEL", None, "channel ID (C0123…) that hears of new incidents, updates and resolutions",
+        _channel_id)
+    language: str = variable(
+        "BOT_LANGUAGE", DEFAULT_LANGUAGE,
+        f"language of everything posted in channels, and of replies to people whose Slack language is not one of "
+        f"ours: {', '.join(LANGUAGES)}", _one_of(LANGUAGES))
+    postmortem_language: str = family(
+        "POSTMORTEM_LANGUAGE", {"POSTMORTEM_LANGUAGE": ""},
+        f"language of the postmortem draft: {', '.join(LANGUAGES)} (unset: BOT_LANGUAGE's)", _postmortem_language,
+        "BOT_LANGUAGE's")
+    postmortem_canvas: bool = variable(
+        "POSTMORTEM_CANVAS", "false", "true also puts the postmortem in a canvas in the incident channel", _boolean)
+    reactions: dict[str, str] = family(
+        "REACTION_<MARK>", {setting_name(mark): emoji for mark, emoji in DEFAULT_EMOJI.items()},
+        "emoji that mark a message, comma-separated, one variable per mark", _reactions,
+        "per mark, in [Emoji marks](#emoji-marks)")
+    nudge_minutes: dict[str, float] = family(
+        "NUDGE_MINUTES_P<n>", {_nudge_name(s): _number_text(m) for s, m in DEFAULT_NUDGE_MINUTES.items()},
+        "minutes without an update before a nudge, per severity (0 is off; fractions allowed)", _nudge_minutes,
+        "P1 `15`, P2 `30`, P3 `60`, P4 `0`")
+    targets: Targets = family(
+        "TARGET_<METRIC>_P<n>",
+        {_target_name(metric, severity): _duration_text(limits[metric])
+         for severity, limits in DEFAULT_TARGETS.items() for metric in METRICS},
+        "the most TTD / TTM / TTR each severity should take, for /incident stats (0 or off: no target)", _targets,
+        "P1 TTD `5m` … P4 TTR `7d` (the `settings` command lists all 12)")
+    lead_nudge_minutes: float = variable(
+        "LEAD_NUDGE_MINUTES", _number_text(DEFAULT_LEAD_NUDGE_MINUTES),
+        "ask who leads when nobody does this many minutes after declaring (0 is off)", _number(allow_zero=True))
+    postmortem_due_days: int = variable(
+        "POSTMORTEM_DUE_DAYS", str(DEFAULT_POSTMORTEM_DUE_DAYS),
+        "business days after resolution before the postmortem review reminder (0 is off)",
+        _whole_number(0, "business days"))
+    api_timeout_seconds: float = variable(
+        "SLACK_API_TIMEOUT", _number_text(DEFAULT_API_TIMEOUT_SECONDS),
+        "seconds to wait for a Web API answer before retrying", _number(allow_zero=False))
+    scheduler_mode: str = variable(
+        "SCHEDULER", "embedded", "embedded: the web process also sends reminders; external: only the clock process does",
+        _one_of(SCHEDULER_MODES))
+    clock_poll_seconds: float = variable(
+        "CLOCK_POLL_SECONDS", _number_text(DEFAULT_CLOCK_POLL_SECONDS),
+        "how often a clock looks for reminders other processes stored", _number(allow_zero=False))
+    web_concurrency: int = variable(
+        "WEB_CONCURRENCY", "1", "gunicorn worker processes in one instance", _whole_number(1, "worker processes"))
+    web_threads: int = variable(
+        "WEB_THREADS", "8", "threads per gunicorn worker", _whole_number(1, "threads"))
+    alert_webhook_token: str | None = variable(
+        "ALERT_WEBHOOK_TOKEN", None,
+        "bearer token Alertmanager and Grafana send to /alerts/alertmanager and /alerts/grafana (unset: both off)",
+        _secret(16))
+    pagerduty_webhook_secret: str | None = variable(
+        "PAGERDUTY_WEBHOOK_SECRET", None, "signs PagerDuty's webhooks to /alerts/pagerduty (unset: off)", _secret(8))
+    alert_rules: AlertRules = family(
+        "ALERT_RULES", {"ALERT_RULES": ""},
+        "which alerts declare an incident and at which severity, or @/path/to/rules (see Alerts)", _alert_rules,
+        "`severity=critical -> P1; severity=page -> P2; urgency=high -> P2`")
+    log_level: str = variable(
+        "LOG_LEVEL", "INFO", f"how much to log: {', '.join(LOG_LEVELS)}", _one_of(LOG_LEVELS, upper=True))
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.app_token is not None
+
+    @property
+    def rhythm(self) -> Rhythm:
+        return Rhythm(dict(self.nudge_minutes), self.lead_nudge_minutes, self.postmortem_due_days)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], *, need_slack: bool = True, need_signing: bool = True) -> "Settings":
+        """Read and check every setting; `need_slack=False` for offline commands (export, migrate),
+        `need_signing=False` for the clock, which sends to Slack but receives nothing from it."""
+        settings = cls(**{f.name: f.metadata["setting"].read(env) for f in fields(cls)})
+        if need_slack:
+            if not settings.bot_token:
+                raise ConfigError("SLACK_BOT_TOKEN is not set (the bot token, 'xoxb-…', from OAuth & Permissions)")
+            if not settings.bot_token.startswith("xoxb-"):
+                raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with 'xoxb-'")
+            # Socket Mode receives no signed HTTP requests, so only HTTP mode needs the secret.
+            if need_signing and not settings.socket_mode and settings.signing_secret is None:
+                raise ConfigError("SLACK_SIGNING_SECRET is not set (Basic Information → Signing Secret)")
+        return settings
+
+
+SETTINGS: tuple[Setting, ...] = tuple(f.metadata["setting"] for f in fields(Settings))
+
+
+def env_example() -> str:
+    """Every variable with its default, as .env.example holds them (`incident-bot settings` prints this)."""
+    lines = [
+        "# incident-bot settings: every variable the bot reads, with its default.",
+        "# Required ones are uncommented; a commented line shows the default the bot uses when it is unset.",
+        "# The README's Configuration section explains each one.",
+    ]
+    for row in SETTINGS:
+        lines += ["", f"# {row.meaning}" + ("" if row.required == "no" else f" (required: {row.required})")]
+        for name, default in row.defaults.items():
+            lines.append(f"{name}={default}" if row.required != "no" else f"# {name}={default}")
+    return "\n".join(lines) + "\n"
+

@@ -2,11 +2,15 @@
 
 Every test that touches storage runs once on SQLite and once on PostgreSQL
 (TEST_BACKENDS=sqlite or =postgresql narrows it). PostgreSQL tests get a
-database of their own, created on the local server and dropped afterwards.
+database of their own, created on the server at TEST_PG_URL (default: the local
+one) and dropped afterwards. When that server cannot be reached the PostgreSQL
+half is skipped with one reason in the summary, unless CI is set or TEST_PG_URL
+was given: there an unreachable server fails every PostgreSQL test.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -14,8 +18,10 @@ import time
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+import psycopg
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 import app as entry
 from bot.config import Settings
@@ -31,10 +37,39 @@ from tests.support.slack_standin import SlackStandIn
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
 BACKENDS = [b.strip() for b in os.environ.get("TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()]
+# Where PostgreSQL must be there: CI, or a server someone named. Elsewhere its tests skip when it is not.
+POSTGRESQL_REQUIRED = bool(os.environ.get("CI") or os.environ.get("TEST_PG_URL"))
 
 # People in the stand-in workspace.
 ANA, KEN, MIN, LEE = "U0ANA", "U0KEN", "U0MIN", "U0LEE"
 OUTSIDER = "U0OUTSIDER"  # in the workspace, never in an incident channel unless a test adds them
+
+
+@functools.cache
+def _postgresql_problem() -> str | None:
+    """Why the PostgreSQL server cannot be used (one line), or None; asked once per run."""
+    try:
+        with psycopg.connect(PG_SERVER, connect_timeout=5):
+            return None
+    except psycopg.Error as error:
+        return " ".join(str(error).split("\n", 1)[0].split())
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """The PostgreSQL half needs its server: without it, skip (or, where it is required, fail) each of its
+    tests before any fixture runs. Raised from these lines for every test, the skips fold into one line of
+    the summary."""
+    callspec = getattr(item, "callspec", None)
+    problem = _postgresql_problem() if callspec is not None and "postgresql" in callspec.params.values() else None
+    if problem is None:
+        return
+    server = make_url(PG_SERVER).render_as_string(hide_password=True)
+    if POSTGRESQL_REQUIRED:
+        why = "CI is set" if os.environ.get("CI") else "TEST_PG_URL names it"
+        pytest.fail(f"PostgreSQL at {server} is not reachable ({problem}); {why}, so its tests must run", pytrace=False)
+    pytest.skip(f"PostgreSQL at {server} is not reachable: start it (scripts/test starts a local one), or run "
+                f"one backend with TEST_BACKENDS=sqlite; with CI=1 or TEST_PG_URL set this is an error")
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):

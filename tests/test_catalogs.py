@@ -112,13 +112,17 @@ OPERATOR_ERRORS = {
     "ConfigError", "SetupFailed", "ReminderSkipped", "BadInput", "ImportRefused", "ExportError", "ArgumentTypeError",
     # An alert sender's payload or ALERT_RULES refused: the HTTP answer to a machine, the start-up line to an operator.
     "PayloadError", "RulesError",
+    # Start-up failures outside the settings (Slack unreachable in Socket Mode): one line for the operator.
+    "StartupError",
 }
 # The command line (python app.py export / import): its help and one-line messages stay English.
 CLI_CALLS = {"print", "ArgumentParser", "add_argument"}
 CLI_KEYWORDS = {"prog", "description", "epilog", "help"}
 # Settings are read and refused for operators, in English (ConfigError: one line naming the variable).
 # The alert endpoints answer machines (Alertmanager, Grafana, PagerDuty) and their operators over HTTP.
-OPERATOR_FILES = {"bot/config.py", "bot/alerts/webhooks.py"}
+# The command line (bot/cli.py: its help and one-line messages) and the processes' start-up log (bot/app.py)
+# are for operators, in English too.
+OPERATOR_FILES = {"bot/config.py", "bot/alerts/webhooks.py", "bot/cli.py", "bot/app.py"}
 # Keyword arguments that Slack shows to people: any literal with a letter in them is a text.
 SHOWN_KEYWORDS = {"text", "title", "initial_comment", "alt_txt", "topic", "purpose", "placeholder", "label"}
 
@@ -138,6 +142,8 @@ ALLOWED = {
     ("bot/alerts/delivery.py", "(alert: nobody to answer)"),
     # Part of a PayloadError's one line, answered to the machine that sent the payload.
     ("bot/alerts/payloads.py", "the payload"),
+    # Part of a REACTION_<MARK> setting's one-line refusal (a ValueError the settings turn into a ConfigError).
+    ("bot/domain/marks.py", " by default (set   to change that)"),
     # Products' names, as they write them.
     ("bot/alerts/texts.py", "Alertmanager"),
     ("bot/alerts/texts.py", "Grafana"),

@@ -47,6 +47,8 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "canvases.create": {"canvases:write"},
     "canvases.edit": {"canvases:write"},
     "conversations.canvases.create": {"canvases:write"},
+    # Socket Mode's first connection (bot/slack/server.py): the app-level token's connections:write, no bot scope.
+    "apps.connections.open": set(),
 }
 # Events a listener takes → what the manifest subscribes to for it.
 EVENT_SUBSCRIPTIONS = {

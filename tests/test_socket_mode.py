@@ -59,6 +59,8 @@ def test_socket_mode_takes_commands_and_events_over_the_websocket(backend, tmp_p
             assert "決済APIが502を返す" in socket_mode.ack(envelope)["payload"]["text"]
             channel = wait_until(lambda: next((c for c in slack.channel_ids() if slack.channel(c)["name"].startswith("inc-")), None),
                                  timeout=30, message="no incident channel was created")
+            # As in Slack, the declarer speaks there once invited, which the bot does after recording the channel.
+            wait_until(lambda: ANA in slack.channel(channel)["members"], timeout=30, message="the declarer was never invited")
             message = slack.post_human_message(channel, ANA, "DB の接続数が上限です")
             envelope = socket_mode.send("events_api", payloads.event(payloads.message_event(message, channel)),
                                         accepts_response_payload=False)

@@ -37,6 +37,7 @@ def setting_name(mark: str) -> str:
 def parse_reaction_setting(env: Mapping[str, str]) -> dict[str, str]:
     """emoji -> mark, from the defaults and any REACTION_<MARK> overrides."""
     chosen = {mark: [emoji] for mark, emoji in DEFAULT_EMOJI.items()}
+    overridden = set()
     for mark in MARKS:
         raw = env.get(setting_name(mark), "").strip()
         if not raw:
@@ -48,12 +49,16 @@ def parse_reaction_setting(env: Mapping[str, str]) -> dict[str, str]:
                 f"{setting_name(mark)} must be emoji names separated by commas, e.g. fire,rotating_light; got {raw!r}"
             )
         chosen[mark] = names
+        overridden.add(mark)
     reactions: dict[str, str] = {}
     for mark, names in chosen.items():
         for name in names:
             if name in reactions and reactions[name] != mark:
+                # Name the variable the operator set, not the mark whose default it collides with.
+                mine, theirs = (reactions[name], mark) if mark not in overridden else (mark, reactions[name])
+                hint = "" if theirs in overridden else f" by default (set {setting_name(theirs)} to change that)"
                 raise ValueError(
-                    f"{setting_name(mark)}: :{name}: already marks {reactions[name]!r}; one emoji can mean one thing"
+                    f"{setting_name(mine)}: :{name}: already marks {theirs!r}{hint}; one emoji can mean one thing"
                 )
             reactions[name] = mark
     return reactions

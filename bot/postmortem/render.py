@@ -25,7 +25,9 @@ from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, jinja_environment, translator
 from bot.postmortem.data import MILESTONES, Person, PostmortemData, TimelineItem
 from bot.slack.formatting import HIDDEN, readable, safe
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+# Installed, the templates are package data in bot/templates; in the source tree, templates/ at its root.
+_PACKAGE = Path(__file__).resolve().parents[1]
+TEMPLATES = _PACKAGE / "templates" if (_PACKAGE / "templates").is_dir() else _PACKAGE.parent / "templates"
 
 # Characters that mean something anywhere in a Markdown line (tables, emphasis, code, links, HTML).
 _INLINE = re.compile(r"[\\`*_\[\]<>|~#]")

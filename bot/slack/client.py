@@ -12,8 +12,6 @@ from slack_sdk.http_retry.state import RetryState
 from bot.config import Settings
 from bot.slack.formatting import outgoing
 
-DEFAULT_API_URL = "https://slack.com/api/"
-
 
 class ServerErrorRetryHandler(RetryHandler):
     """Retry Slack's 5xx answers (slack_sdk only ships handlers for 429 and connection errors)."""
@@ -82,14 +80,18 @@ def use_safe_client(context, next) -> None:
 
 
 def make_client(settings: Settings) -> WebClient:
-    return SafeWebClient(
-        token=settings.bot_token,
-        base_url=settings.api_url or DEFAULT_API_URL,
-        timeout=settings.api_timeout_seconds,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
-            TimeoutRetryHandler(max_retry_count=2),
-        ],
-    )
+    return configure_client(SafeWebClient(token=settings.bot_token), settings)
+
+
+def configure_client(client: WebClient, settings: Settings) -> WebClient:
+    """Slack's URL or SLACK_API_URL, our timeout and our retries, also on the client Bolt makes itself
+    (bot/slack/server.py: bolt_app)."""
+    client.base_url = settings.api_url
+    client.timeout = settings.api_timeout_seconds
+    client.retry_handlers = [
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        ServerErrorRetryHandler(max_retry_count=2),
+        TimeoutRetryHandler(max_retry_count=2),
+    ]
+    return client

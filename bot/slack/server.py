@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-import os
-from typing import Callable
-
+import errno
 import json
+import logging
+import socket
+from typing import Callable
 from urllib.parse import parse_qsl
 
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -14,6 +14,8 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.request.internals import build_context
 
 from bot.alerts import webhooks as alert_webhooks
+from bot.config import ConfigError, Settings, StartupError
+from bot.slack.client import configure_client
 
 log = logging.getLogger(__name__)
 
@@ -79,20 +81,62 @@ def wsgi_app(app: App) -> Callable:
     return application
 
 
-def serve_http(build: Callable[[], App], port: int) -> None:
+def bolt_app(settings: Settings) -> App:
+    """A Bolt App without listeners, on our Web API client settings (the real app's and the benchmark's).
+
+    Bolt is handed the token, not a client: handed a client, it still reads SLACK_BOT_TOKEN from the
+    environment and warns at every start that "token will be unused". So Bolt makes its client from
+    the token, and configure_client gives that client SLACK_API_URL, the timeout and the retries.
+    """
+    app = App(
+        token=settings.bot_token,
+        signing_secret=settings.signing_secret or "unused-in-socket-mode",
+        # Ack only after the listener has committed its work (see bot/listeners/events.py);
+        # slow Slack calls run afterwards as lazy listeners.
+        process_before_response=True,
+        # auth.test at start-up would make a missing network look like a config error.
+        token_verification_enabled=False,
+    )
+    configure_client(app.client, settings)
+    return app
+
+
+def listen(port: int) -> socket.socket:
+    """The HTTP port, bound before anything else starts: a port in use is one line naming PORT, where
+    gunicorn would retry for five seconds and then log "Can't connect"."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does: restarts need no wait
+    try:
+        listener.bind(("0.0.0.0", port))
+    except OSError as error:
+        listener.close()
+        if error.errno == errno.EADDRINUSE:
+            raise ConfigError(f"PORT {port} is already in use by another process; stop it or choose another PORT") from None
+        raise ConfigError(f"PORT {port} cannot be used: {error.strerror or error}") from None
+    return listener
+
+
+def serve_http(build: Callable[[], App], settings: Settings, listener: socket.socket | None = None) -> None:
     """A production server: gunicorn with threads, so acks never queue behind slow work."""
     from gunicorn.app.base import BaseApplication
 
+    # gunicorn serves the socket bound here (and closes this descriptor once it has its own copy).
+    bound = (listener or listen(settings.port)).detach()
+
     class Server(BaseApplication):
         def load_config(self) -> None:
-            self.cfg.set("bind", f"0.0.0.0:{port}")
+            self.cfg.set("bind", f"fd://{bound}")
             self.cfg.set("worker_class", "gthread")
             # One worker process: lazy follow-ups run in its threads. Scale out with more
             # instances (see README), each its own process.
-            self.cfg.set("workers", int(os.environ.get("WEB_CONCURRENCY", "1")))
-            self.cfg.set("threads", int(os.environ.get("WEB_THREADS", "8")))
+            self.cfg.set("workers", settings.web_concurrency)
+            self.cfg.set("threads", settings.web_threads)
             self.cfg.set("timeout", 60)
             self.cfg.set("accesslog", None)
+            self.cfg.set("loglevel", settings.log_level.lower())
+            # No control socket: nothing here uses gunicornc, and its default path
+            # (~/.gunicorn/gunicorn.ctl) is one per user, so a second instance took over the first's.
+            self.cfg.set("control_socket_disable", True)
 
         def load(self):
             # Built in the worker, after fork, so no database connection crosses processes.
@@ -101,7 +145,38 @@ def serve_http(build: Callable[[], App], port: int) -> None:
     Server().run()
 
 
-def serve_socket_mode(app: App, app_token: str) -> None:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+# apps.connections.open's answers that mean the app-level token itself is wrong.
+_APP_TOKEN_REFUSALS = ("invalid_auth", "not_authed", "not_allowed_token_type", "account_inactive", "token_revoked",
+                       "token_expired", "missing_scope")
 
-    SocketModeHandler(app, app_token).start()
+
+def serve_socket_mode(app: App, settings: Settings) -> None:
+    """Socket Mode; a first connection that fails is one line: exit 2 when Slack refuses SLACK_APP_TOKEN,
+    exit 1 when Slack cannot be reached (the network, SLACK_API_URL). Later drops reconnect by themselves."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
+    handler = SocketModeHandler(app, settings.app_token)
+    try:
+        handler.client.wss_uri = _first_connection_url(settings)
+        handler.start()  # connects, then blocks; only the first connection's failure is raised here
+    except SlackApiError as error:
+        code = error.response.get("error")
+        if code in _APP_TOKEN_REFUSALS:
+            raise ConfigError(f"SLACK_APP_TOKEN was refused by Slack's apps.connections.open ({code})") from None
+        raise StartupError(f"Socket Mode: Slack refused apps.connections.open ({code}) at {settings.api_url}") from None
+    except (SlackClientError, OSError) as error:
+        reason = getattr(error, "reason", None) or error
+        raise StartupError(f"Socket Mode: cannot connect to Slack at {settings.api_url}: {reason}") from None
+
+
+def _first_connection_url(settings: Settings) -> str:
+    """apps.connections.open for the first connection, by a client of its own whose failed attempts are
+    not logged one by one: the one line serve_socket_mode ends with says why (LOG_LEVEL=DEBUG shows them).
+    Reconnections later go through Bolt's client and log as usual."""
+    from slack_sdk import WebClient
+
+    attempts = log.getChild("first_connection")
+    attempts.setLevel(logging.DEBUG if settings.log_level == "DEBUG" else logging.CRITICAL)
+    client = configure_client(WebClient(logger=attempts), settings)
+    return client.apps_connections_open(app_token=settings.app_token)["url"]

@@ -15,12 +15,16 @@ from storage.incident_store import reading
 from storage.migrate import upgrade
 
 
-def export(args: list[str], settings: Settings) -> int:
-    parser = argparse.ArgumentParser(prog="python app.py export", description="Print an incident's postmortem or full record.")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The command's arguments, on the command line's `export` parser (bot/cli.py)."""
     parser.add_argument("incident", help="incident id (42), channel id (C0123…) or channel name (inc-20261122-…)")
-    parser.add_argument("--format", choices=("md", "json"), default="md")
-    parser.add_argument("--language", choices=LANGUAGES, default=settings.postmortem_language)
-    options = parser.parse_args(args)
+    parser.add_argument("--format", choices=("md", "json"), default="md",
+                        help="md: the postmortem draft; json: the full record (default: %(default)s)")
+    parser.add_argument("--language", choices=LANGUAGES,
+                        help="of the postmortem (default: POSTMORTEM_LANGUAGE, which is en when unset)")
+
+
+def export(options: argparse.Namespace, settings: Settings) -> int:
     database = Database(settings.database_url)
     upgrade(database.engine)  # a fresh or older database reads the same as a current one
     with reading(database) as store:
@@ -32,5 +36,5 @@ def export(args: list[str], settings: Settings) -> int:
     if options.format == "json":
         sys.stdout.write(incident_json_text(data) + "\n")
     else:
-        sys.stdout.write(render_postmortem(data, options.language))
+        sys.stdout.write(render_postmortem(data, options.language or settings.postmortem_language))
     return 0

@@ -44,44 +44,33 @@ class BadInput(Exception):
     """One line for the person at the terminal; nothing has been written."""
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    """argparse, but a usage mistake is one line (the usage itself is in --help)."""
-
-    def error(self, message: str):
-        raise BadInput(f"{message} (see python app.py import --help)")
-
-
-def _parser(settings: Settings) -> argparse.ArgumentParser:
-    parser = _OneLineParser(
-        prog="python app.py import",
-        description="Import a past incident from a Slack export and draft its postmortem.",
-        epilog=f"TIME is YYYY-MM-DD HH:MM in {settings.timezone.key} (INCIDENT_TIMEZONE), or ISO 8601.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The command's arguments, on the command line's `import` parser (bot/cli.py), whose usage
+    mistakes are one line too."""
     parser.add_argument("export", help="the export folder, or the .zip Slack made")
     parser.add_argument("--channel", required=True, help="the incident's channel, by name (inc-…) or id (C0…)")
     parser.add_argument("--title", help="default: the channel's purpose, else its topic, else its name")
-    parser.add_argument("--severity", type=_severity, default=DEFAULT_SEVERITY, help=f"P1-P4, default {DEFAULT_SEVERITY}")
+    parser.add_argument("--severity", type=_severity, default=DEFAULT_SEVERITY, help=f"P1-P4 (default: {DEFAULT_SEVERITY})")
     parser.add_argument("--from", dest="since", metavar="TIME", help="import only messages from this time on")
     parser.add_argument("--to", dest="until", metavar="TIME", help="import only messages up to this time")
     parser.add_argument("--started", metavar="TIME", help="when impact began (default: the first message)")
-    parser.add_argument("--language", choices=LANGUAGES, default=settings.postmortem_language,
-                        help=f"of the postmortem, default {settings.postmortem_language} (POSTMORTEM_LANGUAGE)")
+    parser.add_argument("--language", choices=LANGUAGES,
+                        help="of the postmortem (default: POSTMORTEM_LANGUAGE, which is en when unset)")
     parser.add_argument("--out", metavar="FILE", help="write the postmortem here instead of printing it")
     parser.add_argument("--post", action="store_true", help="post the postmortem to Slack (needs SLACK_BOT_TOKEN)")
     parser.add_argument("--post-channel", metavar="CHANNEL_ID", help="post there instead of the incident's channel")
-    return parser
 
 
-def import_command(args: list[str], settings: Settings) -> int:
+def import_command(options: argparse.Namespace, settings: Settings) -> int:
     try:
-        return _import(args, settings)
+        return _import(options, settings)
     except BadInput as error:
         print(f"import: {error}", file=sys.stderr)
         return 2
 
 
-def _import(args: list[str], settings: Settings) -> int:
-    options = _parser(settings).parse_args(args)
+def _import(options: argparse.Namespace, settings: Settings) -> int:
+    language = options.language or settings.postmortem_language
     tz, now = settings.timezone, times.utcnow()
     since = _time(options.since, "--from", settings, now)
     until = _time(options.until, "--to", settings, now)
@@ -113,7 +102,7 @@ def _import(args: list[str], settings: Settings) -> int:
     except OperationalError as error:
         reason = str(error.orig or error).strip().splitlines()[0]
         raise BadInput(f"cannot use the database {_redacted(settings.database_url)}: {reason}") from None
-    services = Services(dataclasses.replace(settings, postmortem_language=options.language), database)
+    services = Services(dataclasses.replace(settings, postmortem_language=language), database)
     try:
         with services.gate.batch() as batch:
             imported = import_history(
@@ -128,7 +117,7 @@ def _import(args: list[str], settings: Settings) -> int:
 
     with reading(database) as store:
         incident = store.incident(imported.incident_id)
-        document = render_postmortem(builder.build(store, incident, tz, times.utcnow()), options.language)
+        document = render_postmortem(builder.build(store, incident, tz, times.utcnow()), language)
     if out is not None:
         out.write_text(document, encoding="utf-8")
     elif not options.post:
