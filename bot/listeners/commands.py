@@ -82,11 +82,11 @@ def _change(intent, command: dict, services: Services, t: Translator) -> Outcome
         if not intent.title:
             form = OpenStartForm(
                 trigger_id=command.get("trigger_id", ""), origin_channel=channel, severity=intent.severity,
-                private=intent.private, user=user,
+                private=intent.private, near_miss=intent.near_miss, user=user,
             )
             return Outcome("", [form])
         intent = Declare(
-            title=intent.title, severity=intent.severity, private=intent.private,
+            title=intent.title, severity=intent.severity, private=intent.private, near_miss=intent.near_miss,
             origin_channel=channel, team_id=command.get("team_id"),
         )
     change = services.gate.submit(Request(intent, actor=user, via=Via.COMMAND, channel_id=channel))

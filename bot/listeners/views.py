@@ -29,6 +29,7 @@ def submit_start_form(ack, body: dict, view: dict, context, services: Services) 
         title=markup_from_plain(values.get("title") or "").strip(),
         severity=values.get("severity") or None,
         private="private" in (values.get("private") or "").split(","),
+        near_miss="near_miss" in (values.get("private") or "").split(","),
         description=markup_from_plain(values.get("description") or ""),
         started_text=values.get("impact_start") or None,
         origin_channel=view.get("private_metadata") or None,

@@ -36,6 +36,7 @@ class OpenStartForm:
     severity: str | None = None
     private: bool = False
     user: str | None = None  # who opens it: the form is in their language
+    near_miss: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def _run(step, client: WebClient, respond, services: Services) -> None:
         apply_change(step, client, respond, services)
     elif isinstance(step, OpenStartForm):
         t = services.t_for(step.user)
-        view = blocks.start_form(step.origin_channel, t, severity=step.severity or "P3", private=step.private)
+        view = blocks.start_form(step.origin_channel, t, severity=step.severity or "P3", private=step.private, near_miss=step.near_miss)
         _call("views.open", client.views_open, trigger_id=step.trigger_id, view=view)
     elif isinstance(step, OpenForm):
         with reading(services.db) as store:

@@ -112,17 +112,19 @@ def header_text(incident: IncidentRecord, t: Translator) -> str:
     return safe(said, 3000)
 
 
-def start_form(origin_channel: str, t: Translator, severity: str = "P3", private: bool = False) -> dict:
+def start_form(origin_channel: str, t: Translator, severity: str = "P3", private: bool = False, near_miss: bool = False) -> dict:
     private_option = {"text": {"type": "plain_text", "text": t._("Private channel, not announced with its title")}, "value": "private"}
+    near_miss_option = {"text": {"type": "plain_text", "text": t._("Near miss: users saw no impact")}, "value": "near_miss"}
     visibility = {
         "type": "input",
         "block_id": "private",
         "optional": True,
         "label": {"type": "plain_text", "text": t._("Visibility")},
-        "element": {"type": "checkboxes", "action_id": "private", "options": [private_option]},
+        "element": {"type": "checkboxes", "action_id": "private", "options": [private_option, near_miss_option]},
     }
-    if private:
-        visibility["element"]["initial_options"] = [private_option]
+    chosen = [option for option, on in ((private_option, private), (near_miss_option, near_miss)) if on]
+    if chosen:
+        visibility["element"]["initial_options"] = chosen
     return _modal(
         START_FORM,
         t._("Declare an incident"),
