@@ -17,6 +17,7 @@ from bot.slack.formatting import safe
 from bot.services import Services
 from bot.slack import texts
 from bot.slack.after_ack import OpenStartForm, run_after_ack
+from bot.slack.catchup import catchup_text
 from bot.slack.membership import MembershipUnknown
 from bot.stats.delivery import ShowStats
 from bot.stats.text import working_on_it
@@ -119,4 +120,6 @@ def _answer_question(query: cp.Query, command: dict, services: Services, t: Tran
             return Outcome(texts.deadline_text(incident, now, t))
         if isinstance(query, cp.ListTags):
             return Outcome(texts.tags_text(incident.id, store.tags(incident.id), t))
+        if isinstance(query, cp.Catchup):
+            return Outcome(catchup_text(store, incident, now, t))
     raise AssertionError(f"unhandled question {query!r}")

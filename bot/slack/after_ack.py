@@ -21,6 +21,7 @@ from bot.postmortem.delivery import deliver_postmortem
 from bot.reminders.planner import sync_incident
 from bot.services import Services
 from bot.slack import blocks, texts
+from bot.slack.catchup import ShowCatchup, post_catchup
 from bot.slack.channel_setup import invite, set_up_channel
 from bot.slack.home import publish_home
 from bot.stats.delivery import ShowStats, post_stats
@@ -49,7 +50,10 @@ class OpenForm:
     user: str | None = None
 
 
-FORMS = {blocks.STATUS_FORM: blocks.status_form, blocks.SEVERITY_FORM: blocks.severity_form, blocks.UPDATE_FORM: blocks.update_form}
+FORMS = {
+    blocks.STATUS_FORM: blocks.status_form, blocks.SEVERITY_FORM: blocks.severity_form, blocks.UPDATE_FORM: blocks.update_form,
+    blocks.POSTMORTEM_FORM: blocks.postmortem_form,
+}
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,8 @@ def _run(step, client: WebClient, respond, services: Services) -> None:
         post_stats(step, client, respond, services)
     elif isinstance(step, PublishHome):
         publish_home(step.user, client, services, step.notice)
+    elif isinstance(step, ShowCatchup):
+        post_catchup(step, client, services)
 
 
 def apply_change(change: Change, client: WebClient, respond, services: Services) -> None:

@@ -732,6 +732,18 @@ class SlackStandIn:
             message["subtype"] = "thread_broadcast"
         return {"channel": channel["id"], "ts": message["ts"], "message": copy.deepcopy(message)}
 
+    @_api("chat.getPermalink", required={"channel": "channel_not_found", "message_ts": "message_not_found"})
+    def _chat_get_permalink(self, args: dict) -> dict:
+        # As Slack answers: /archives/<channel>/p<ts without its dot>, a thread reply naming its thread.
+        channel = self._visible_channel(args["channel"])
+        message = self._find_message(channel["id"], str(args["message_ts"]))
+        if message is None:
+            raise SlackError("message_not_found")
+        link = f"https://{TEAM_DOMAIN}.slack.com/archives/{channel['id']}/p{message['ts'].replace('.', '')}"
+        if message.get("thread_ts") and message["thread_ts"] != message["ts"]:
+            link += f"?thread_ts={message['thread_ts']}&cid={channel['id']}"
+        return {"channel": channel["id"], "permalink": link}
+
     @_api("chat.update", required={"channel": "channel_not_found", "ts": "message_not_found"})
     def _chat_update(self, args: dict) -> dict:
         channel = self._visible_channel(args["channel"])
