@@ -146,8 +146,9 @@ def _decisions(store, incident: IncidentRecord, key_timeline: list[TimelineItem]
     def close(outcome: str, item: TimelineItem | None = None) -> None:
         nonlocal current
         if current is not None:
+            decided = item is not None and outcome != "unanswered"
             decisions.append(
-                Decision(**current, outcome=outcome, decided_by=item.author if item else None, decided_at=item.at if item else None)
+                Decision(**current, outcome=outcome, decided_by=item.author if decided else None, decided_at=item.at if decided else None)
             )
         current = None
 
@@ -156,7 +157,8 @@ def _decisions(store, incident: IncidentRecord, key_timeline: list[TimelineItem]
             if item.cleared:
                 close("cleared", item)
             else:
-                close("moved", item)
+                # A deadline that had already passed when the next was set went unanswered; one still ahead moved.
+                close("unanswered" if current and current["deadline"] <= item.at else "moved", item)
                 current = {"what": item.text, "set_at": item.at, "set_by": item.author, "deadline": item.moment}
         elif item.kind == "decision" and item.outcome:
             what = current["what"] if current else item.text
