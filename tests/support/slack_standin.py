@@ -268,8 +268,11 @@ class SlackStandIn:
                 if channel_id in (None, e["channel"]) and user_id in (None, e["user"])
             ]
 
-    def post_human_message(self, channel_id: str, user_id: str, text: str, thread_ts: str | None = None) -> dict:
+    def post_human_message(self, channel_id: str, user_id: str, text: str, thread_ts: str | None = None,
+                           ts: str | None = None) -> dict:
         """A person posts `text` (in Slack's wire format: `<@U…>`, `<!here>`, `&amp;`). Returns the stored message.
+
+        `ts` stamps it at an earlier time (a story told after the fact, tests/support/example_postmortem.py).
 
         Posting in a public channel joins it, as Slack's "Join channel" does; a private one needs membership.
         """
@@ -286,7 +289,7 @@ class SlackStandIn:
                 "type": "message",
                 "text": text,
                 "user": user_id,
-                "ts": self._next_ts(),
+                "ts": ts or self._next_ts(),
                 "blocks": rich_text_blocks(text),
                 "team": TEAM_ID,
             }
