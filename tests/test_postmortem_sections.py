@@ -122,7 +122,7 @@ def test_every_section_is_filled_from_the_commands_and_the_record(bot, standin):
 def test_the_draft_and_notice_in_japanese_and_korean(bots, standin):
     for language, words in (
         ("ja", ("状況報告", "意思決定", "根拠", "フィッシュボーン", "目標 (P1)", "発生した事象", "お詫び")),
-        ("ko", ("상태 보고", "의사결정", "근거", "피시본", "목표 (P1)", "발생한 일", "사과")),
+        ("ko", ("상황 보고", "의사결정", "근거", "피시본", "목표 (P1)", "발생한 일", "사과")),
     ):
         bot = bots(POSTMORTEM_LANGUAGE=language, INCIDENT_TIMEZONE="Asia/Tokyo")
         incident, _ = _run(bot, f"決済APIの障害 {language}")
