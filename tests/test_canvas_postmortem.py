@@ -95,8 +95,8 @@ def test_resolving_puts_the_same_markdown_in_a_channel_canvas(bots, standin):
     document = _document(standin, channel)
     assert canvas["markdown"] == canvas_markdown(document)  # the uploaded file's content, entity for entity
     # Our indentation entities become the character; the one the person typed stays, escaped, as typed.
-    typed = document.count("\\&nbsp;")  # the message is quoted in the timeline, the evidence, root cause and log
-    assert typed == 4 and document.count("&nbsp;") == 5 * typed and canvas["markdown"].count("&nbsp;") == typed
+    typed = document.count("\\&nbsp;")  # the message is quoted in the timeline, root cause and log
+    assert typed == 3 and document.count("&nbsp;") == 5 * typed and canvas["markdown"].count("&nbsp;") == typed
     assert "原因: 接続プール & キュー \\&nbsp;  \n  \u00a0\u00a0\u00a0\u00a0インデントされた行" in canvas["markdown"]
     assert "<!here>" not in canvas["markdown"]
     wait_until(lambda: _said(standin, channel, "also in this channel's canvas"), message="no canvas notice")

@@ -91,7 +91,7 @@ def test_every_section_is_filled_from_the_commands_and_the_record(bot, standin):
     assert "Target (P1)" in times and "| 5m |" in times and "| 30m |" in times and "| 4h |" in times
     assert "met" in times
     evidence = _section(document, "Evidence")
-    assert "Ana Silva marked a message by Lee Chen with :rotating\\_light:" in evidence
+    assert "Ana Silva marked the message Lee Chen wrote at" in evidence and ":rotating\\_light:" in evidence
     assert f"https://t0team.slack.com/archives/{channel}/p{alert['ts'].replace('.', '')}" in evidence
     assert "set with `/incident mitigated` by 김민준" in evidence
     reports = _section(document, "Status reports")

@@ -52,21 +52,20 @@ def deliver_postmortem(incident_id: int, client: WebClient, services: Services, 
     try:
         # The summary carries the "Fill in the postmortem" button (in the channel's language: anyone may press it).
         client.chat_postMessage(channel=channel, text=summary, blocks=blocks.postmortem_summary(summary, incident.id, services.t))
+        uploads = [{
+            "content": document.encode("utf-8"),
+            "filename": postmortem_filename(data),
+            "title": services.postmortem_t._(N_("Postmortem draft: incident #{id}"), id=incident.id),
+        }]
         if not data.near_miss:
             # Beside the postmortem, a notice for customers (none for a near miss: nobody saw anything).
-            # Uploaded first, so the postmortem is the newest file in the channel.
-            client.files_upload_v2(
-                channel=channel,
-                content=render_customer_notice(data, language).encode("utf-8"),
-                filename=CUSTOMER_NOTICE_FILENAME,
-                title=services.postmortem_t._(N_("Customer notice draft: incident #{id}"), id=incident.id),
-            )
-        client.files_upload_v2(
-            channel=channel,
-            content=document.encode("utf-8"),
-            filename=postmortem_filename(data),
-            title=services.postmortem_t._(N_("Postmortem draft: incident #{id}"), id=incident.id),
-        )
+            # One upload, so both arrive together; the postmortem is the newest file in the channel.
+            uploads.insert(0, {
+                "content": render_customer_notice(data, language).encode("utf-8"),
+                "filename": CUSTOMER_NOTICE_FILENAME,
+                "title": services.postmortem_t._(N_("Customer notice draft: incident #{id}"), id=incident.id),
+            })
+        client.files_upload_v2(channel=channel, file_uploads=uploads)
     except SlackApiError as error:
         code = error.response.get("error")
         log.error("postmortem for incident %s could not be posted: %s", incident_id, code)
