@@ -281,4 +281,12 @@ def incident_as_json(data: PostmortemData) -> dict:
         "timeline": [item(e) for e in data.full_log],
         "generated_at": when(data.generated_at),
         "imported_from": data.imported_from,
+        # What the team wrote for the postmortem during the incident, as written.
+        "near_miss": data.near_miss,
+        "summary": data.summary,
+        "trigger": data.trigger,
+        "cause": data.cause,
+        "impact_figures": data.impact_figures,
+        "whys": list(data.whys),
+        "factors": {category: list(found) for category, found in data.factors.items()},
     }
