@@ -275,3 +275,22 @@ def test_a_near_miss_has_the_short_form_and_no_customer_notice(bot, standin):
     bot.command(ANA, "stats 30d")
     answer = wait_until(lambda: [r["text"] for r in standin.responses()[before:] if ":bar_chart:" in r.get("text", "")], timeout=60)[0]
     assert "near miss" in answer and "counted apart" in answer
+
+
+@pytest.mark.parametrize(
+    "text, free, figures",
+    [
+        ("users=12000 requests=150000 revenue=5000 slo=98.7%", "", {"users": 12000, "requests": 150000, "revenue": 5000, "slo": 98.7}),
+        ("EU checkout down users=12,000 reqs=1.5M", "EU checkout down", {"users": 12000, "requests": 1500000}),
+        ("revenue=$5,000", "", {"revenue": 5000, "currency": "$"}),
+        ("revenue=5000 JPY lost", "lost", {"revenue": 5000, "currency": "JPY"}),
+        ("ユーザー＝１２０００ 売上=¥30k", "", {"users": 12000, "revenue": 30000, "currency": "¥"}),
+        ("사용자=300 slo=99", "", {"users": 300, "slo": 99.0}),
+        ("errors at 5% of checkout", "errors at 5% of checkout", {}),
+    ],
+)
+def test_impact_figures_are_read_leniently(text, free, figures):
+    from bot.domain.impact_figures import figures_text, split_figures
+
+    assert split_figures(text) == (free, figures)
+    assert split_figures(figures_text(figures)) == ("", figures)  # the form shows them as they can be typed again
