@@ -63,3 +63,22 @@ def test_catchup_on_join_can_be_turned_off(bots, standin):
     bot.command(MIN, "note joined quietly", channel=channel)
     wait_until(lambda: bot.entries(incident.id, "note"))
     assert not [e for e in standin.ephemerals(channel_id=channel, user_id=MIN) if "Catch-up" in e["text"]]
+
+
+def test_help_lists_the_new_commands_in_each_language(bot, standin):
+    english = bot.command(ANA, "help")["text"]
+    for command in ("/incident summary", "/incident impact", "/incident trigger", "/incident cause", "/incident why",
+                    "/incident factor", "/incident catchup", "--near-miss"):
+        assert command in english, command
+    if not _known(standin, "U0HANA"):  # a person whose Slack is in Japanese
+        standin.add_user("U0HANA", "hana", "花子", tz="Asia/Tokyo", locale="ja-JP")
+    japanese = bot.command("U0HANA", "help")["text"]
+    assert "`経緯` = `catchup`" in japanese and "`なぜ` = `why`" in japanese and "現状を一画面で" in japanese
+
+
+def _known(standin, user: str) -> bool:
+    try:
+        standin.user(user)
+        return True
+    except KeyError:
+        return False
