@@ -318,6 +318,8 @@ class Settings:
         "BOT_LANGUAGE's")
     postmortem_canvas: bool = variable(
         "POSTMORTEM_CANVAS", "false", "true also puts the postmortem in a canvas in the incident channel", _boolean)
+    catchup_on_join: bool = variable(
+        "CATCHUP_ON_JOIN", "true", "true shows whoever joins an incident channel where it stands (only they see it)", _boolean)
     reactions: dict[str, str] = family(
         "REACTION_<MARK>", {setting_name(mark): emoji for mark, emoji in DEFAULT_EMOJI.items()},
         "emoji that mark a message, comma-separated, one variable per mark", _reactions,

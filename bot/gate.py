@@ -23,15 +23,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from bot.domain import access, action_items, alerts, deadlines, lifecycle, tags, timeline
+from bot.domain import access, action_items, alerts, deadlines, lifecycle, tags, timeline, write_up
 from bot.domain.changes import Change, Context, IncidentError
 from bot.domain.records import IncidentRecord
 from bot.domain.requests import (
     AddActionItem,
+    AddFactor,
     AddNote,
+    AddWhy,
     ChangeSeverity,
     ChangeStatus,
     ClearDeadline,
+    ClearFactors,
+    ClearWhys,
     CloseImported,
     CompleteActionItem,
     ConfirmMitigated,
@@ -40,6 +44,7 @@ from bot.domain.requests import (
     DeclareFromAlerts,
     DeleteMessage,
     EditMessage,
+    FillPostmortem,
     MarkPostmortemDone,
     PostUpdate,
     PushActionItem,
@@ -51,6 +56,7 @@ from bot.domain.requests import (
     Request,
     RetrySetup,
     SetDeadline,
+    SetImpact,
     SetLead,
     SetMilestone,
     SetRole,
@@ -58,6 +64,7 @@ from bot.domain.requests import (
     Tag,
     Untag,
     Via,
+    WriteUp,
 )
 from bot.domain.times import utcnow
 from bot.i18n import N_, Message
@@ -101,6 +108,13 @@ RULES: dict[type, Callable] = {
     ReceiveAlerts: alerts.receive,
     DeclareFromAlerts: alerts.already_declared,
     ConfirmMitigated: alerts.confirm_mitigated,
+    WriteUp: write_up.write,
+    SetImpact: write_up.set_impact,
+    AddWhy: write_up.add_why,
+    ClearWhys: write_up.clear_whys,
+    AddFactor: write_up.add_factor,
+    ClearFactors: write_up.clear_factors,
+    FillPostmortem: write_up.fill,
 }
 
 # Requests that find their incident themselves, inside their unit of work: an alert notification

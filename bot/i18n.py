@@ -136,6 +136,28 @@ VOCABULARY: dict[str, dict[str, str]] = {
         "snooze": NP_("entry", "Nudges snoozed"),
         "tag": NP_("entry", "Tagged"),
         "untag": NP_("entry", "Untagged"),
+        "summary": NP_("entry", "Summary"),
+        "impact": NP_("entry", "Impact"),
+        "trigger": NP_("entry", "Trigger"),
+        "cause": NP_("entry", "Root cause"),
+        "why": NP_("entry", "Why"),
+        "factor": NP_("entry", "Contributing factor"),
+    },
+    # The parts of the postmortem the team writes during the incident (bot/domain/write_up.py).
+    "write_up": {
+        "summary": NP_("write_up", "summary"),
+        "impact": NP_("write_up", "impact"),
+        "trigger": NP_("write_up", "trigger"),
+        "cause": NP_("write_up", "root cause"),
+        "why": NP_("write_up", "why"),
+        "factor": NP_("write_up", "factor"),
+    },
+    # The fishbone's categories.
+    "factor": {
+        "people": NP_("factor", "People"),
+        "process": NP_("factor", "Process"),
+        "technology": NP_("factor", "Technology"),
+        "environment": NP_("factor", "Environment"),
     },
 }
 

@@ -193,6 +193,24 @@ class SqlIncidentStore(AlertGroups):
         claims += [reaction_claim(mark, message_ts, event_ts) for _id, mark, message_ts, event_ts in marks]
         return claims
 
+    def claim_rows(self, incident_id: int) -> list[Row]:
+        """Every stored claim with who made it: (milestone, at, source, set_by, recorded_at), oldest first."""
+        query = (
+            select(MilestoneClaim.milestone, MilestoneClaim.at, MilestoneClaim.source, MilestoneClaim.set_by, MilestoneClaim.recorded_at)
+            .where(MilestoneClaim.incident_id == incident_id)
+            .order_by(MilestoneClaim.recorded_at, MilestoneClaim.id)
+        )
+        return list(self.session.execute(query))
+
+    def milestone_mark_rows(self, incident_id: int) -> list[Row]:
+        """Active milestone marks with who reacted: (mark, message_ts, user_id, emoji, event_ts), oldest first."""
+        query = (
+            select(ReactionMark.mark, ReactionMark.message_ts, ReactionMark.user_id, ReactionMark.emoji, ReactionMark.event_ts)
+            .where(ReactionMark.incident_id == incident_id, ReactionMark.active.is_(True), ReactionMark.mark.in_(MILESTONE_MARKS))
+            .order_by(ReactionMark.id)
+        )
+        return list(self.session.execute(query))
+
     def add_claim(self, incident_id: int, claim: Claim, actor: str | None) -> None:
         self.session.add(
             MilestoneClaim(
@@ -378,6 +396,34 @@ class SqlIncidentStore(AlertGroups):
         """
         query = select(*TIMELINE_ROW_COLUMNS).where(*_shown(incident_id)).order_by(*_TIME_ORDER)
         return iter(self.session.connection().execution_options(yield_per=chunk).execute(query))
+
+    def last_entry(self, incident_id: int, kinds: tuple[str, ...]) -> TimelineEntry | None:
+        """The newest entry of these kinds (the last stakeholder update, for the catch-up)."""
+        query = (
+            select(TimelineEntry)
+            .where(TimelineEntry.incident_id == incident_id, TimelineEntry.kind.in_(kinds), TimelineEntry.deleted.is_(False))
+            .order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc())
+        )
+        return self.session.scalars(query.limit(1)).first()
+
+    def recent_marked_messages(self, incident_id: int, limit: int) -> list[tuple[TimelineEntry, list[str]]]:
+        """The newest `limit` messages marked with a reaction, newest last, each with its marks."""
+        query = (
+            select(TimelineEntry, ReactionMark.mark)
+            .join(ReactionMark, _ON_A_PERSONS_MESSAGE)
+            .where(TimelineEntry.incident_id == incident_id, ReactionMark.active.is_(True))
+            .order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc(), ReactionMark.id)
+            .limit(limit * 10)
+        )
+        found: dict[int, tuple[TimelineEntry, list[str]]] = {}
+        for entry, mark in self.session.execute(query):
+            if entry.id not in found:
+                if len(found) == limit:
+                    break
+                found[entry.id] = (entry, [])
+            if mark not in found[entry.id][1]:
+                found[entry.id][1].append(mark)
+        return list(reversed(found.values()))
 
     def last_update_at(self, incident_id: int, kinds: tuple[str, ...]) -> datetime | None:
         return self.session.scalar(

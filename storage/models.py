@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -93,6 +94,15 @@ class Incident(Base):
     declared_via: Mapped[str | None] = mapped_column(String(16))
     # Links the header shows (an alert's source, Grafana's panel and dashboard): [{"kind", "name", "url"}].
     links: Mapped[list[dict] | None] = mapped_column(JSON)
+    # The postmortem as the team writes it during the incident (0005): `/incident summary` and friends, the form.
+    summary: Mapped[str | None] = mapped_column(Text)
+    trigger: Mapped[str | None] = mapped_column(Text)
+    cause: Mapped[str | None] = mapped_column(Text)
+    impact_figures: Mapped[dict | None] = mapped_column(JSON)
+    whys: Mapped[list[str] | None] = mapped_column(JSON)
+    factors: Mapped[dict | None] = mapped_column(JSON)
+    # No user impact (`/incident start --near-miss`): counted apart in stats.
+    near_miss: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     entries: Mapped[list[TimelineEntry]] = relationship(back_populates="incident", cascade="all, delete-orphan")
     roles: Mapped[list[RoleAssignment]] = relationship(cascade="all, delete-orphan")

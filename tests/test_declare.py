@@ -29,7 +29,7 @@ def test_declaring_opens_a_channel_with_header_topic_and_first_entry(bot, standi
     assert "Checkout API returns 502" in channel["topic"]["value"]
     header = next(m for m in standin.messages(incident.channel_id) if m["ts"] == incident.header_ts)
     action_ids = [e["action_id"] for b in header["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert action_ids == ["incident_update_status", "incident_set_severity", "incident_resolve"]
+    assert action_ids == ["incident_update_status", "incident_set_severity", "incident_resolve", "postmortem_fill"]
     header_text = str(header["blocks"])
     assert "P1" in header_text and "investigating" in header_text and "Started" in header_text
 
@@ -150,7 +150,7 @@ def test_a_private_flag_anywhere_declares_a_private_incident_announced_without_i
 @pytest.mark.parametrize("text, flag", [
     ("P1 PayrollLeak --privat", "--privat"),
     ("-x P1 PayrollLeak", "-x"),
-    ("P1 PayrollLeak --near-miss", "--near-miss"),
+    ("P1 PayrollLeak --near-mis", "--near-mis"),
     ("P1 PayrollLeak —privte", "—privte"),
 ])
 def test_an_unknown_flag_is_refused_with_the_usage_before_anything_is_created(bot, standin, text, flag):

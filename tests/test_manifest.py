@@ -27,6 +27,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "chat.postMessage": {"chat:write"},
     "chat.postEphemeral": {"chat:write"},
     "chat.update": {"chat:write"},
+    "chat.getPermalink": set(),  # Slack asks no scope for it (method-docs: "scopes": {})
     "conversations.create": {"channels:manage", "groups:write"},
     "conversations.invite": {"channels:manage", "groups:write"},
     "conversations.setTopic": {"channels:manage", "groups:write"},

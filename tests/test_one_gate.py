@@ -43,6 +43,7 @@ def _told(standin, user, fragment, timeout=10.0) -> str:
 
 def _postmortems(standin, channel) -> list[str]:
     files = [f for f in standin.files() if channel in json.dumps(f.get("channels") or f.get("channel") or "")]
+    files = [f for f in files if f["name"].startswith("postmortem-")]  # not the customer notice beside it
     return [f["content"].decode() if isinstance(f["content"], bytes) else f["content"] for f in files]
 
 

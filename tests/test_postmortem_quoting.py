@@ -114,7 +114,7 @@ HIDDEN = "colour \x1b[31mred\x1b[0m and \u202etxt.exe\u202c"
 
 
 def _markdown_of(standin, channel: str) -> str:
-    files = wait_until(lambda: [f for f in standin.files() if channel in (f.get("channels") or [])])
+    files = wait_until(lambda: [f for f in standin.files() if channel in (f.get("channels") or []) and f["name"].startswith("postmortem-")])
     return files[-1]["content"].decode("utf-8")
 
 

@@ -216,7 +216,7 @@ def test_an_export_folder_becomes_the_incident_the_live_bot_would_have_recorded(
     assert "Imported afterwards from a Slack export" in document
     assert "| **Declared** | 2026-03-13 07:48 JST by Ana Silva |" in document
     assert "| **Participants** | Ana Silva, 山田 健, Lee (support), 김민준, Slackbot |" in document
-    assert "| **TTD** (detect) | 2m | started 2026-03-13 07:48 JST | detected 2026-03-13 07:50 JST |" in document
+    assert "| **TTD** (detect) | 2m |" in document and "| started 2026-03-13 07:48 JST | detected 2026-03-13 07:50 JST |" in document
     assert "| **TTM** (mitigate) | 31m |" in document and "| **TTR** (resolve) | 1h 43m |" in document
     assert "| Resolved | 2026-03-13 09:31 JST | marked with a reaction |" in document
     assert "**2026-03-13 08:10:00** · 山田 健 · `cause identified` 原因: 4521 で DB 接続プールが 50 → 5" in document
@@ -322,7 +322,7 @@ def test_a_range_without_a_resolve_mark_is_resolved_at_its_last_message_and_says
     assert (m["started"].at, m["started"].source) == (utc("2026-03-12T22:41:00"), "command")
     assert (m["mitigated"].source, m["resolved"].source) == ("reaction", "import")
     assert m["resolved"].at == at_of("Support macro sent")
-    assert "| **TTD** (detect) | 9m | started 2026-03-13 07:41 JST |" in result.stdout
+    assert "| **TTD** (detect) | 9m |" in result.stdout and "| started 2026-03-13 07:41 JST |" in result.stdout
     assert "| Resolved | 2026-03-13 08:25 JST | last message a person wrote (nobody marked it) |" in result.stdout
 
 
@@ -485,7 +485,7 @@ def test_post_shares_the_postmortem_in_the_incident_channel_as_the_live_bot_does
     assert BOT_USER_ID in slack.channel(CHANNEL_ID)["members"]
     [summary] = [m for m in slack.messages(CHANNEL_ID) if "TTR" in m.get("text", "")]
     assert "Checkout API returns 502" in summary["text"]
-    [upload] = slack.files()
+    [upload] = [f for f in slack.files() if f["name"].startswith("postmortem-")]  # beside it, the customer notice
     assert upload["name"] == f"postmortem-{CHANNEL}.md" and upload["channels"] == [CHANNEL_ID]
     document = upload["content"].decode("utf-8")
     assert "| **TTR** (resolve) | 1h 43m |" in document and "山田 健" in document and "운 좋게도" in document
@@ -502,7 +502,7 @@ def test_post_channel_posts_elsewhere_and_a_refusal_is_one_line_with_the_import_
         database, FIXTURE, "--channel", CHANNEL, "--language", "ja", "--post", "--post-channel", elsewhere, **_slack_env(slack)
     )
     assert result.returncode == 0, result.stderr
-    [upload] = slack.files()
+    [upload] = [f for f in slack.files() if f["name"].startswith("postmortem-")]
     assert upload["channels"] == [elsewhere] and upload["content"].decode("utf-8").startswith("# ポストモーテム")
 
     # A private channel the bot is not in: Slack refuses, the import stays, the operator is told how to get the draft.

@@ -68,7 +68,7 @@ def test_socket_mode_takes_commands_and_events_over_the_websocket(backend, tmp_p
             envelope = socket_mode.send("slash_commands", payloads.slash_command(ANA, "resolve", channel=channel),
                                         accepts_response_payload=True)
             socket_mode.ack(envelope)
-            document = wait_until(lambda: next((f for f in slack.files() if channel in f["channels"]), None), timeout=30,
+            document = wait_until(lambda: next((f for f in slack.files() if channel in f["channels"] and f["name"].startswith("postmortem-")), None), timeout=30,
                                   message="no postmortem was posted")
             assert "DB の接続数が上限です" in document["content"].decode("utf-8")
         finally:

@@ -12,10 +12,14 @@ from bot.domain.changes import IncidentError
 from bot.domain.records import ActionItemRecord, IncidentRecord
 from bot.domain.requests import (
     AddActionItem,
+    AddFactor,
     AddNote,
+    AddWhy,
     ChangeSeverity,
     ChangeStatus,
     ClearDeadline,
+    ClearFactors,
+    ClearWhys,
     CloseImported,
     CompleteActionItem,
     ConfirmMitigated,
@@ -24,6 +28,7 @@ from bot.domain.requests import (
     DeclareFromAlerts,
     DeleteMessage,
     EditMessage,
+    FillPostmortem,
     MarkPostmortemDone,
     PostUpdate,
     PushActionItem,
@@ -35,6 +40,7 @@ from bot.domain.requests import (
     Request,
     RetrySetup,
     SetDeadline,
+    SetImpact,
     SetLead,
     SetMilestone,
     SetRole,
@@ -42,6 +48,7 @@ from bot.domain.requests import (
     Tag,
     Untag,
     Via,
+    WriteUp,
 )
 from bot.i18n import N_, Message
 
@@ -55,6 +62,7 @@ NOT_A_MEMBER = N_("Only members of this incident's channel can change the incide
 _COMMANDS = (
     Declare, RetrySetup, ChangeStatus, PostUpdate, ChangeSeverity, SetLead, SetRole, AddNote, SetMilestone,
     AddActionItem, SetDeadline, ClearDeadline, Tag, Untag, MarkPostmortemDone, RepostPostmortem,
+    WriteUp, SetImpact, AddWhy, ClearWhys, AddFactor, ClearFactors,
 )
 WAYS_IN: dict[Via, tuple[type, ...]] = {
     Via.COMMAND: _COMMANDS,
@@ -62,7 +70,7 @@ WAYS_IN: dict[Via, tuple[type, ...]] = {
     Via.BUTTON: (
         ChangeStatus, SetLead, SnoozeNudges, Decide, CompleteActionItem, PushActionItem, DeclareFromAlerts, ConfirmMitigated,
     ),
-    Via.FORM: (Declare, ChangeStatus, ChangeSeverity, PostUpdate),
+    Via.FORM: (Declare, ChangeStatus, ChangeSeverity, PostUpdate, FillPostmortem),
     Via.MESSAGE: (EditMessage, DeleteMessage),
     Via.IMPORT: (Declare, RecordMessage, EditMessage, React, CloseImported),
     Via.ALERT: (ReceiveAlerts,),
@@ -112,9 +120,10 @@ def check_still_open(request: Request, incident: IncidentRecord) -> None:
 
     Why: a status form submitted after someone resolved the incident would silently reopen it,
     a severity form would change a closed record. The commands stay free to do so on purpose
-    (`/incident status investigating` reopens). An action item's buttons outlive the incident.
+    (`/incident status investigating` reopens). An action item's buttons outlive the incident, and so
+    does the postmortem form: the postmortem is written mostly after resolution.
     """
-    if request.via in (Via.BUTTON, Via.FORM) and not isinstance(request.intent, (CompleteActionItem, PushActionItem)):
+    if request.via in (Via.BUTTON, Via.FORM) and not isinstance(request.intent, (CompleteActionItem, PushActionItem, FillPostmortem)):
         if not incident.is_open:
             raise IncidentError(
                 Message(N_("Incident #{id} is already resolved; nothing was changed. {hint}"), {"id": incident.id, "hint": Message(REOPEN_HINT)})

@@ -10,14 +10,18 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bot.domain import tag_names
-from bot.domain.records import ACTION_CLASSES, SEVERITIES, STATUSES
+from bot.domain import impact_figures, tag_names
+from bot.domain.records import ACTION_CLASSES, FACTOR_CATEGORIES, SEVERITIES, STATUSES
 from bot.domain.requests import (
     AddActionItem,
+    AddFactor,
     AddNote,
+    AddWhy,
     ChangeSeverity,
     ChangeStatus,
     ClearDeadline,
+    ClearFactors,
+    ClearWhys,
     Declare,
     Intent,
     MarkPostmortemDone,
@@ -25,11 +29,13 @@ from bot.domain.requests import (
     RepostPostmortem,
     RetrySetup,
     SetDeadline,
+    SetImpact,
     SetLead,
     SetMilestone,
     SetRole,
     Tag,
     Untag,
+    WriteUp,
 )
 from bot.domain.storable_text import storable
 from bot.i18n import N_, Message
@@ -92,13 +98,21 @@ class Stats:
     range: insights.StatsRange
 
 
-Query = ShowDeadline | ListTags | ListActionItems | Timeline | Help | ListOpen | Stats
+@dataclass(frozen=True)
+class Catchup:
+    pass
+
+
+Query = ShowDeadline | ListTags | ListActionItems | Timeline | Help | ListOpen | Stats | Catchup
 Command = Query | Intent
 
 # How to write each command, shown in the reader's language: the command words stay as they are
 # (`/incident resolve` in every language), the parts a person fills in (<title>, [time]) are translated.
 USAGE = {
-    "start": N_("`/incident start [P1|P2|P3|P4] [--private] <title>` (`--private` or `-p` anywhere; no title opens a form)"),
+    "start": N_(
+        "`/incident start [P1|P2|P3|P4] [--private] [--near-miss] <title>` (`--private` or `-p` anywhere; "
+        "`--near-miss` when users saw no impact; no title opens a form)"
+    ),
     "status": N_("`/incident status investigating|identified|monitoring|resolved [message]`"),
     "update": N_("`/incident update <text>`"),
     "severity": N_("`/incident severity P1|P2|P3|P4`"),
@@ -113,6 +127,13 @@ USAGE = {
     "action": N_("`/incident action <text> [@owner] [due YYYY-MM-DD] [prevent|process|mitigate]`"),
     "deadline": N_("`/incident deadline <time> [what is decided]` (`deadline` shows it, `deadline clear` removes it)"),
     "postmortem": N_("`/incident postmortem` (post the draft again) or `/incident postmortem done` (reviewed)"),
+    "summary": N_("`/incident summary <text>` (the postmortem's summary; repeat it to rewrite)"),
+    "impact": N_("`/incident impact <text> [users=12000] [requests=150000] [revenue=5000] [slo=98.7%]`"),
+    "trigger": N_("`/incident trigger <text>` (what set it off: a deploy, a config change, traffic…)"),
+    "cause": N_("`/incident cause <text>` (the root cause, for the postmortem)"),
+    "why": N_("`/incident why <text>` (the next of the 5 whys; `why clear` empties them)"),
+    "factor": N_("`/incident factor people|process|technology|environment <text>` (a contributing factor; `factor clear [category]`)"),
+    "catchup": N_("`/incident catchup` (where the incident stands, in one screen; only you see it)"),
     "retry": N_("`/incident retry [incident id]` (finish setting up an incident whose channel failed)"),
     "followups": N_("`/incident followups`"),
     "timeline": N_("`/incident timeline`"),
@@ -131,11 +152,15 @@ ALIASES = {
         "開始": "start", "状況": "status", "報告": "update", "重大度": "severity", "担当": "lead", "メモ": "note",
         "検知": "detected", "原因特定": "identified", "緩和": "mitigated", "解決": "resolve", "対策": "action",
         "期限": "deadline", "タイムライン": "timeline", "一覧": "list", "統計": "stats", "ヘルプ": "help",
+        "概要": "summary", "影響": "impact", "発端": "trigger", "原因": "cause", "なぜ": "why", "要因": "factor",
+        "経緯": "catchup",
     },
     "ko": {
         "시작": "start", "상태": "status", "보고": "update", "심각도": "severity", "담당": "lead", "메모": "note",
         "감지": "detected", "원인": "identified", "완화": "mitigated", "해결": "resolve", "조치": "action",
         "기한": "deadline", "타임라인": "timeline", "목록": "list", "통계": "stats", "도움말": "help",
+        "요약": "summary", "영향": "impact", "계기": "trigger", "근본원인": "cause", "왜": "why", "요인": "factor",
+        "현황": "catchup",
     },
 }
 # The statuses as the glossary (README, "Languages") says them: `/incident status 監視中`.
@@ -143,8 +168,14 @@ STATUS_ALIASES = {
     "ja": {"調査中": "investigating", "特定済み": "identified", "監視中": "monitoring", "解決済み": "resolved"},
     "ko": {"조사중": "investigating", "원인파악": "identified", "모니터링": "monitoring", "해결됨": "resolved"},
 }
+# The fishbone's categories as the glossary says them: `/incident factor プロセス …`.
+FACTOR_ALIASES = {
+    "ja": {"人": "people", "プロセス": "process", "技術": "technology", "環境": "environment"},
+    "ko": {"사람": "people", "프로세스": "process", "기술": "technology", "환경": "environment"},
+}
 _ALIASES = {alias: command for aliases in ALIASES.values() for alias, command in aliases.items()}
 _STATUS_ALIASES = {alias: status for aliases in STATUS_ALIASES.values() for alias, status in aliases.items()}
+_FACTOR_ALIASES = {alias: category for aliases in FACTOR_ALIASES.values() for alias, category in aliases.items()}
 
 
 def parse(text: str) -> Command:
@@ -169,7 +200,10 @@ def _first_word(text: str) -> tuple[str, str]:
 
 # `/incident start`'s flags, by name without dashes. A new flag (say `--near-miss`) is one entry here
 # and one field of Declare.
-START_FLAGS = {"private": "private", "p": "private"}
+START_FLAGS = {
+    "private": "private", "p": "private",
+    "near-miss": "near_miss", "near_miss": "near_miss", "nearmiss": "near_miss",
+}
 # Every dash a keyboard, a phone or an autocorrect makes of `-` or `--`: hyphen, non-breaking
 # hyphen, figure, en and em dashes, horizontal bar, minus sign, small and full-width hyphen-minus.
 _DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-"))
@@ -192,7 +226,7 @@ def _start(word: str, rest: str) -> Declare:
             raise UsageError(
                 Message(
                     N_(
-                        "`{flag}` is not an option of `/incident start`; it takes `--private` (or `-p`). "
+                        "`{flag}` is not an option of `/incident start`; it takes `--private` (or `-p`) and `--near-miss`. "
                         "If the word belongs in the title, put it in quotes. Use {usage}."
                     ),
                     {"flag": _quote(pieces[i]), "usage": _usage("start")},
@@ -220,7 +254,7 @@ def _start(word: str, rest: str) -> Declare:
                 {"length": len(title), "most": MAX_TITLE, "usage": _usage("start")},
             )
         )
-    return Declare(severity=severity, title=title, private="private" in flags)
+    return Declare(severity=severity, title=title, private="private" in flags, near_miss="near_miss" in flags)
 
 
 def _flag_name(token: str) -> str | None:
@@ -367,6 +401,47 @@ def _stats(word: str, rest: str) -> Stats:
         raise UsageError(error.message) from None
 
 
+def _write_up(word: str, rest: str) -> WriteUp:
+    return WriteUp(part=word, text=_required_text(word, rest))
+
+
+def _impact(word: str, rest: str) -> SetImpact:
+    if not rest:
+        raise UsageError(Message(N_("Say what the impact was. Use {usage}."), {"usage": _usage("impact")}))
+    try:
+        text, figures = impact_figures.split_figures(rest)
+    except impact_figures.FigureError as error:
+        raise UsageError(error.message) from None
+    return SetImpact(text=text, figures=figures)
+
+
+def _why(word: str, rest: str) -> AddWhy | ClearWhys:
+    if rest.lower() == "clear":
+        return ClearWhys()
+    return AddWhy(text=_required_text(word, rest))
+
+
+def _factor(word: str, rest: str) -> AddFactor | ClearFactors:
+    first, text = _first_word(rest)
+    if first.lower() == "clear":
+        category = _factor_category(text.strip()) if text.strip() else None
+        return ClearFactors(category=category)
+    category = _factor_category(first)
+    return AddFactor(category=category, text=_required_text(word, text.strip()))
+
+
+def _factor_category(word: str) -> str:
+    category = _FACTOR_ALIASES.get(unicodedata.normalize("NFKC", word), word.lower())
+    if category not in FACTOR_CATEGORIES:
+        raise UsageError(
+            Message(
+                N_("A factor's category is one of {categories}. Use {usage}."),
+                {"categories": ", ".join(FACTOR_CATEGORIES), "usage": _usage("factor")},
+            )
+        )
+    return category
+
+
 def _no_arguments(command: Command):
     def parse_bare(word: str, rest: str) -> Command:
         if rest:
@@ -421,5 +496,13 @@ _PARSERS = {
     "tags": _tag,
     "untag": _tag,
     "stats": _stats,
+    "summary": _write_up,
+    "trigger": _write_up,
+    "cause": _write_up,
+    "impact": _impact,
+    "why": _why,
+    "factor": _factor,
+    "catchup": _no_arguments(Catchup()),
+    "catch-up": _no_arguments(Catchup()),
     **{word: _milestone for word in TIME_MILESTONES},
 }

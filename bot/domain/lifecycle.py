@@ -89,9 +89,10 @@ def declare(store: IncidentStore, intent: Declare, ctx: Context) -> Change:
         channel_name=intent.channel_name,
         imported_from=intent.imported_from,
         declared_via=ctx.via.value,
+        near_miss=intent.near_miss,
     )
     incident.id = store.add_incident(incident)
-    record(store, incident, "declared", ctx, title, {"severity": severity})
+    record(store, incident, "declared", ctx, title, {"severity": severity, **({"near_miss": True} if intent.near_miss else {})})
     if started_at is not None:
         store.add_claim(incident.id, Claim("started", started_at, ctx.now, "command"), ctx.actor)
         record(store, incident, "milestone", ctx, "started", _milestone_data("started", started_at))
@@ -99,7 +100,7 @@ def declare(store: IncidentStore, intent: Declare, ctx: Context) -> Change:
         incident_id=incident.id,
         kind="declared",
         actor=ctx.actor,
-        details={"severity": severity, "title": title},
+        details={"severity": severity, "title": title, "near_miss": intent.near_miss},
         post_in_channel=False,
         announce=True,
         refresh_header=False,

@@ -27,6 +27,12 @@ MARKS = (
 )
 
 SEVERITIES = ("P1", "P2", "P3", "P4")
+# What the team writes into the postmortem during the incident (bot/domain/write_up.py).
+WRITE_UP_FIELDS = ("summary", "impact", "trigger", "cause")
+# The fishbone's categories of contributing factors.
+FACTOR_CATEGORIES = ("people", "process", "technology", "environment")
+IMPACT_FIGURES = ("users", "requests", "revenue", "slo")
+MAX_WHYS = 5
 STATUSES = ("investigating", "identified", "monitoring", "resolved")
 ACTION_CLASSES = ("prevent", "process", "mitigate")
 
@@ -62,6 +68,15 @@ class IncidentRecord:
     postmortem_canvas_id: str | None = None
     declared_via: str | None = None  # the Via it was declared by ("alert": nobody in particular declared it)
     links: list[dict] | None = None  # what the header links: [{"kind", "name", "url"}] (an alert's source, panel…)
+    # The postmortem as the team writes it during the incident (bot/domain/write_up.py). A rule assigns
+    # new lists and dicts, never changes these in place: storage saves what compares different.
+    summary: str | None = None
+    trigger: str | None = None
+    cause: str | None = None
+    impact_figures: dict | None = None  # {"users": 12000, "requests": 150000, "revenue": 5000, "slo": 98.7, "currency": "$"}
+    whys: list[str] | None = None  # the 5 whys, in order
+    factors: dict[str, list[str]] | None = None  # fishbone: category -> factors, in FACTOR_CATEGORIES
+    near_miss: bool = False  # no user impact: a short-form postmortem, no customer notice, counted apart
 
     @property
     def is_open(self) -> bool:

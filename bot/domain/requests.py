@@ -8,7 +8,7 @@ Request: who asks (`actor`), by which way (`via`), of which incident, and what
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
@@ -47,6 +47,7 @@ class Declare:
     origin_channel: str | None = None  # where it was declared, to answer there if setup fails
     team_id: str | None = None
     confirm: bool = False  # a start far back in time was confirmed
+    near_miss: bool = False  # no user impact (`--near-miss`): a short-form postmortem, counted apart
     # An import declares an incident that already has its channel.
     channel_id: str | None = None
     channel_name: str | None = None
@@ -162,6 +163,59 @@ class RepostPostmortem:
     pass
 
 
+# --- the postmortem, written during the incident (bot/domain/write_up.py) -----------------
+
+
+@dataclass(frozen=True)
+class WriteUp:
+    """`/incident summary|trigger|cause <text>`: the text replaces what was written before."""
+
+    part: str  # summary | trigger | cause
+    text: str
+
+
+@dataclass(frozen=True)
+class SetImpact:
+    """`/incident impact <text> [users=… requests=… revenue=… slo=…]`: the figures given replace theirs."""
+
+    text: str
+    figures: dict = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class AddWhy:
+    text: str
+
+
+@dataclass(frozen=True)
+class ClearWhys:
+    pass
+
+
+@dataclass(frozen=True)
+class AddFactor:
+    category: str  # one of FACTOR_CATEGORIES
+    text: str
+
+
+@dataclass(frozen=True)
+class ClearFactors:
+    category: str | None = None  # None: every category
+
+
+@dataclass(frozen=True)
+class FillPostmortem:
+    """The "Fill in the postmortem" form: every field at once, as the form holds them (empty clears)."""
+
+    summary: str
+    impact: str
+    figures_text: str  # `users=… slo=…`, read by bot/domain/impact_figures.py
+    trigger: str
+    cause: str
+    whys: tuple[str, ...]
+    factors: tuple[tuple[str, tuple[str, ...]], ...]  # (category, factors) for each category
+
+
 # --- the channel's messages --------------------------------------------------------------
 
 
@@ -258,6 +312,7 @@ Intent = (
     | AddActionItem | CompleteActionItem | PushActionItem | SetDeadline | ClearDeadline | Decide | SnoozeNudges
     | Tag | Untag | MarkPostmortemDone | RepostPostmortem | React | RecordMessage | EditMessage | DeleteMessage
     | CloseImported | ReminderSent | ReceiveAlerts | DeclareFromAlerts | ConfirmMitigated
+    | WriteUp | SetImpact | AddWhy | ClearWhys | AddFactor | ClearFactors | FillPostmortem
 )
 
 

@@ -37,6 +37,7 @@ def register(app) -> None:
     app.action(blocks.SET_SEVERITY)(ack=open_severity_form, lazy=[run_after_ack])
     app.action(blocks.RESOLVE)(ack=resolve_incident, lazy=[run_after_ack])
     app.action(blocks.NUDGE_UPDATE)(ack=open_update_form, lazy=[run_after_ack])
+    app.action(blocks.FILL_POSTMORTEM)(ack=open_postmortem_form, lazy=[run_after_ack])
     app.action(blocks.NUDGE_SNOOZE)(ack=snooze_nudges, lazy=[run_after_ack])
     app.action(blocks.LEAD_ME)(ack=take_the_lead, lazy=[run_after_ack])
     for action_id in blocks.DECIDE.values():
@@ -60,6 +61,12 @@ def open_severity_form(ack, body: dict, action: dict, context, services: Service
 def open_update_form(ack, body: dict, action: dict, context, services: Services) -> None:
     ack()
     context["after_ack"] = _form_or_refusal(body, action, blocks.UPDATE_FORM, services)
+
+
+def open_postmortem_form(ack, body: dict, action: dict, context, services: Services) -> None:
+    """The postmortem is written during the incident and after it: the form opens either way, for members."""
+    ack()
+    context["after_ack"] = _form_or_refusal(body, action, blocks.POSTMORTEM_FORM, services, open_only=False)
 
 
 def resolve_incident(ack, body: dict, action: dict, context, services: Services) -> None:
@@ -134,15 +141,17 @@ def _for_home(body: dict, steps: list) -> list:
     return [home, *(f for f in steps if not isinstance(f, Ephemeral))]
 
 
-def _form_or_refusal(body: dict, action: dict, form: str, services: Services) -> list:
-    """A form opens only for someone who could submit it: the incident is open and they are in its channel."""
+def _form_or_refusal(body: dict, action: dict, form: str, services: Services, open_only: bool = True) -> list:
+    """A form opens only for someone who could submit it: the incident is open (for a form that needs it)
+    and they are in its channel."""
     user, channel = body["user"]["id"], _channel(body)
     try:
         with reading(services.db) as store:
             incident = store.incident(_incident_id(action) or 0)
         if incident is None:
             raise IncidentError(NO_SUCH_INCIDENT_FOR_BUTTON)
-        lifecycle.require_open(incident)
+        if open_only:
+            lifecycle.require_open(incident)
         access.check_member(incident, user, services.is_member)
     except IncidentError as error:
         return [Ephemeral(channel, user, error.message)]

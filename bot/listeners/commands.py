@@ -17,6 +17,7 @@ from bot.slack.formatting import safe
 from bot.services import Services
 from bot.slack import texts
 from bot.slack.after_ack import OpenStartForm, run_after_ack
+from bot.slack.catchup import catchup_text
 from bot.slack.membership import MembershipUnknown
 from bot.stats.delivery import ShowStats
 from bot.stats.text import working_on_it
@@ -82,11 +83,11 @@ def _change(intent, command: dict, services: Services, t: Translator) -> Outcome
         if not intent.title:
             form = OpenStartForm(
                 trigger_id=command.get("trigger_id", ""), origin_channel=channel, severity=intent.severity,
-                private=intent.private, user=user,
+                private=intent.private, near_miss=intent.near_miss, user=user,
             )
             return Outcome("", [form])
         intent = Declare(
-            title=intent.title, severity=intent.severity, private=intent.private,
+            title=intent.title, severity=intent.severity, private=intent.private, near_miss=intent.near_miss,
             origin_channel=channel, team_id=command.get("team_id"),
         )
     change = services.gate.submit(Request(intent, actor=user, via=Via.COMMAND, channel_id=channel))
@@ -119,4 +120,6 @@ def _answer_question(query: cp.Query, command: dict, services: Services, t: Tran
             return Outcome(texts.deadline_text(incident, now, t))
         if isinstance(query, cp.ListTags):
             return Outcome(texts.tags_text(incident.id, store.tags(incident.id), t))
+        if isinstance(query, cp.Catchup):
+            return Outcome(catchup_text(store, incident, now, t))
     raise AssertionError(f"unhandled question {query!r}")

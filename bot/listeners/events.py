@@ -22,6 +22,7 @@ from bot.gate import NotAnIncident
 from bot.services import Services
 from bot.slack import membership
 from bot.slack.after_ack import Ephemeral, PublishHome, run_after_ack
+from bot.slack.catchup import ShowCatchup
 from bot.slack.membership import MembershipUnknown
 from bot.slack.objects import SPOKEN, is_user_id, message_from_slack, valid_channel, valid_ts
 from storage.incident_store import reading
@@ -34,15 +35,29 @@ def register(app) -> None:
     app.event("reaction_added")(ack=on_reaction_added, lazy=[run_after_ack])
     app.event("reaction_removed")(ack=on_reaction_removed, lazy=[run_after_ack])
     # Membership decides who may change an incident (bot/slack/membership.py).
-    app.event("member_joined_channel")(on_member_joined)
+    app.event("member_joined_channel")(ack=on_member_joined, lazy=[run_after_ack])
     app.event("member_left_channel")(on_member_left)
     app.event("app_home_opened")(ack=on_home_opened, lazy=[run_after_ack])
 
 
-def on_member_joined(event: dict) -> None:
+def on_member_joined(event: dict, context, services: Services) -> None:
     # Whoever joins the incident channel may act on the incident at once.
     if event.get("channel") and event.get("user"):
         membership.joined(event["channel"], event["user"])
+    channel, user = valid_channel(event.get("channel")), event.get("user")
+    if not channel or not is_user_id(user):
+        return
+    # Someone joining halfway gets the catch-up (CATCHUP_ON_JOIN): not the bot, nor the declarer,
+    # whom setting up the channel invites and who knows where things stand.
+    if not services.settings.catchup_on_join or user == context.get("bot_user_id"):
+        return
+    incident_id = services.incident_channels.incident_id(channel)
+    if incident_id is None:
+        return
+    with reading(services.db) as store:
+        incident = store.incident(incident_id)
+    if incident is not None and user != incident.declared_by:
+        context["after_ack"] = [ShowCatchup(channel, user)]
 
 
 def on_member_left(event: dict) -> None:

@@ -7,7 +7,8 @@ that does the same thing; a refusal is shown in the form, beside the input it is
 from __future__ import annotations
 
 from bot.domain.changes import IncidentError
-from bot.domain.requests import ChangeSeverity, ChangeStatus, Declare, Intent, PostUpdate, Request, Via
+from bot.domain.records import FACTOR_CATEGORIES
+from bot.domain.requests import ChangeSeverity, ChangeStatus, Declare, FillPostmortem, Intent, PostUpdate, Request, Via
 from bot.i18n import N_
 from bot.services import Services
 from bot.slack import blocks
@@ -21,6 +22,7 @@ def register(app) -> None:
     app.view(blocks.STATUS_FORM)(ack=submit_status_form, lazy=[run_after_ack])
     app.view(blocks.SEVERITY_FORM)(ack=submit_severity_form, lazy=[run_after_ack])
     app.view(blocks.UPDATE_FORM)(ack=submit_update_form, lazy=[run_after_ack])
+    app.view(blocks.POSTMORTEM_FORM)(ack=submit_postmortem_form, lazy=[run_after_ack])
 
 
 def submit_start_form(ack, body: dict, view: dict, context, services: Services) -> None:
@@ -29,6 +31,7 @@ def submit_start_form(ack, body: dict, view: dict, context, services: Services) 
         title=markup_from_plain(values.get("title") or "").strip(),
         severity=values.get("severity") or None,
         private="private" in (values.get("private") or "").split(","),
+        near_miss="near_miss" in (values.get("private") or "").split(","),
         description=markup_from_plain(values.get("description") or ""),
         started_text=values.get("impact_start") or None,
         origin_channel=view.get("private_metadata") or None,
@@ -52,6 +55,29 @@ def submit_update_form(ack, body: dict, view: dict, context, services: Services)
     """The nudge's "Post update": the same as `/incident update <text>`."""
     intent = PostUpdate(markup_from_plain(_values(view).get("update") or "").strip())
     _submit(ack, context, services, body, view, intent, {None: "update"})
+
+
+def submit_postmortem_form(ack, body: dict, view: dict, context, services: Services) -> None:
+    """"Fill in the postmortem": the same as the commands, all at once; the draft is posted again once resolved."""
+    values = _values(view)
+
+    def text(name: str) -> str:
+        return markup_from_plain(values.get(name) or "").strip()
+
+    def lines(name: str) -> tuple[str, ...]:
+        return tuple(line.strip() for line in text(name).split("\n") if line.strip())
+
+    intent = FillPostmortem(
+        summary=text("summary"),
+        impact=text("impact"),
+        figures_text=(values.get("figures") or "").strip(),
+        trigger=text("trigger"),
+        cause=text("cause"),
+        whys=lines("whys"),
+        factors=tuple((category, lines(f"factor_{category}")) for category in FACTOR_CATEGORIES),
+    )
+    fields = {name: name for name in ("summary", "impact", "figures", "trigger", "cause", "whys")}
+    _submit(ack, context, services, body, view, intent, {**fields, None: "summary"})
 
 
 def _submit(ack, context, services: Services, body: dict, view: dict, intent: Intent, blocks_by_field: dict) -> None:

@@ -45,6 +45,50 @@ class TimelineItem:
     role: str | None = None  # a role entry's role, as typed
     severity: str | None = None  # a declaration's severity
     cleared: bool = False  # a deadline entry that removed the deadline
+    ts: str | None = None  # a message's Slack ts (its permalink is asked for by it)
+    category: str | None = None  # a contributing factor's fishbone category
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """An `/incident update` or a status change, as release and maintenance teams report: `HH:MM [status] text`."""
+
+    at: datetime
+    status: str  # where things stood: the status after the change, or the status an update was posted in
+    text: str  # the person's words (empty for a bare status change)
+    author: Person | None
+    before: str | None = None  # a status change's previous status; None for an update
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One go/no-go deadline, from when it was set to what was decided (or that nothing was)."""
+
+    what: str  # what was to be decided, as typed
+    set_at: datetime
+    set_by: Person | None
+    deadline: datetime
+    # continue | rollback | stop | cleared (removed) | moved (a new deadline replaced it) |
+    # unanswered (it passed with no decision) | pending (still ahead)
+    outcome: str
+    decided_by: Person | None = None
+    decided_at: datetime | None = None
+    prompted: bool = False  # the prompt at the deadline was sent
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What set a milestone: a marked message, a command, a status change, the alerts or the declaration."""
+
+    milestone: str
+    at: datetime
+    source: str  # as MilestoneTime.source
+    by: Person | None  # who reacted, typed the command, changed the status or declared
+    recorded_at: datetime | None = None  # when they did
+    message: TimelineItem | None = None  # the marked message
+    emoji: str | None = None  # the reaction
+    status: str | None = None  # the status change that implied it
+    permalink: str | None = None  # chat.getPermalink of the message, when Slack gave one
 
 
 @dataclass(frozen=True)
@@ -83,3 +127,17 @@ class PostmortemData:
     people: dict[str, str] = field(default_factory=dict)  # user id -> name, for <@U…> in texts
     tags: tuple[str, ...] = ()  # cause classes (`db`, `deploy`), alphabetical
     imported_from: str | None = None  # set when read from a Slack export, not recorded live
+    # What the team wrote during the incident (bot/domain/write_up.py); people's words as written.
+    summary: str | None = None
+    trigger: str | None = None
+    cause: str | None = None
+    impact_figures: dict = field(default_factory=dict)
+    whys: tuple[str, ...] = ()
+    factors: dict[str, tuple[str, ...]] = field(default_factory=dict)  # every FACTOR_CATEGORIES key
+    near_miss: bool = False
+    # The severity's TARGET_* settings and whether each was met: metric -> (target or None, met or None).
+    targets: dict[str, tuple] = field(default_factory=dict)
+    status_reports: tuple[StatusReport, ...] = ()
+    decisions: tuple[Decision, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    channel_id: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from slack_sdk import WebClient
@@ -11,8 +12,16 @@ from bot.domain.times import utcnow
 from bot.i18n import N_
 from bot.postmortem import builder
 from bot.postmortem.canvas import publish_canvas
-from bot.postmortem.render import postmortem_filename, render_postmortem, render_summary
+from bot.postmortem.data import PostmortemData
+from bot.postmortem.render import (
+    CUSTOMER_NOTICE_FILENAME,
+    postmortem_filename,
+    render_customer_notice,
+    render_postmortem,
+    render_summary,
+)
 from bot.services import Services
+from bot.slack import blocks
 from bot.slack.objects import user_name
 from storage.incident_store import changing, reading, record_delivery
 
@@ -34,18 +43,29 @@ def deliver_postmortem(incident_id: int, client: WebClient, services: Services, 
         with changing(services.db) as store:
             store.remember_names(names, now)
     with reading(services.db) as store:
-        data = builder.build(store, incident, settings.timezone, now)
+        data = builder.build(store, incident, settings.timezone, now, settings.targets)
+    data = with_permalinks(data, client)
     channel = channel or incident.channel_id
-    summary = render_summary(data, settings.postmortem_language)
-    document = render_postmortem(data, settings.postmortem_language)
+    language = settings.postmortem_language
+    summary = render_summary(data, language)
+    document = render_postmortem(data, language)
     try:
-        client.chat_postMessage(channel=channel, text=summary)
-        client.files_upload_v2(
-            channel=channel,
-            content=document.encode("utf-8"),
-            filename=postmortem_filename(data),
-            title=services.postmortem_t._(N_("Postmortem draft: incident #{id}"), id=incident.id),
-        )
+        # The summary carries the "Fill in the postmortem" button (in the channel's language: anyone may press it).
+        client.chat_postMessage(channel=channel, text=summary, blocks=blocks.postmortem_summary(summary, incident.id, services.t))
+        uploads = [{
+            "content": document.encode("utf-8"),
+            "filename": postmortem_filename(data),
+            "title": services.postmortem_t._(N_("Postmortem draft: incident #{id}"), id=incident.id),
+        }]
+        if not data.near_miss:
+            # Beside the postmortem, a notice for customers (none for a near miss: nobody saw anything).
+            # One upload, so both arrive together; the postmortem is the newest file in the channel.
+            uploads.insert(0, {
+                "content": render_customer_notice(data, language).encode("utf-8"),
+                "filename": CUSTOMER_NOTICE_FILENAME,
+                "title": services.postmortem_t._(N_("Customer notice draft: incident #{id}"), id=incident.id),
+            })
+        client.files_upload_v2(channel=channel, file_uploads=uploads)
     except SlackApiError as error:
         code = error.response.get("error")
         log.error("postmortem for incident %s could not be posted: %s", incident_id, code)
@@ -68,6 +88,22 @@ def deliver_postmortem(incident_id: int, client: WebClient, services: Services, 
         # Only in the incident's own channel (an import may post elsewhere).
         publish_canvas(incident_id, document, client, services, now)
     return None
+
+
+def with_permalinks(data: PostmortemData, client: WebClient) -> PostmortemData:
+    """Each milestone's marked message gets its Slack permalink; one Slack will not give stays without."""
+    if data.channel_id is None or not any(e.message and e.message.ts for e in data.evidence):
+        return data
+    evidence = []
+    for found in data.evidence:
+        if found.message is not None and found.message.ts:
+            try:
+                link = client.chat_getPermalink(channel=data.channel_id, message_ts=found.message.ts).get("permalink")
+                found = dataclasses.replace(found, permalink=link)
+            except SlackApiError as error:
+                log.info("chat.getPermalink %s/%s: %s", data.channel_id, found.message.ts, error.response.get("error"))
+        evidence.append(found)
+    return dataclasses.replace(data, evidence=tuple(evidence))
 
 
 def look_up_names(client: WebClient, user_ids: list[str]) -> dict[str, str]:

@@ -67,6 +67,14 @@ def render_summary(data: PostmortemData, language: str = DEFAULT_LANGUAGE) -> st
     return _render("summary.txt.j2", data, language).strip()
 
 
+def render_customer_notice(data: PostmortemData, language: str = DEFAULT_LANGUAGE) -> str:
+    """The customer-facing notice drafted beside the postmortem: no people, channels or quoted messages."""
+    return _render("customer-notice.md.j2", data, language)
+
+
+CUSTOMER_NOTICE_FILENAME = "customer-notice.md"
+
+
 def postmortem_filename(data: PostmortemData) -> str:
     return f"postmortem-{data.channel_name or f'incident-{data.incident_id}'}.md"
 
@@ -96,8 +104,22 @@ def _render(template: str, data: PostmortemData, language: str) -> str:
             shown = shown_names[person.name] = md(person.name)
         return shown
 
+    def public(markup: str | None) -> str:
+        # For customers: mentions of people and channels, and broadcasts, are left out, not named.
+        return md(_DOUBLE_SPACE.sub(" ", _PRIVATE_REFERENCES.sub("", markup or "")).strip())
+
+    started, resolved = data.milestones["started"].at, data.milestones["resolved"].at
+    several_days = bool(started and resolved and started.astimezone(tz).date() != resolved.astimezone(tz).date())
+
+    def hhmm(value: datetime) -> str:
+        # `HH:MM`, as status reports are written; with the date when the incident ran over several days.
+        return value.astimezone(tz).strftime("%m-%d %H:%M" if several_days else "%H:%M")
+
     milestones = data.milestones
     return _environment(language, data.timezone).get_template(template).render(
+        public=public,
+        hhmm=hhmm,
+        money=_money,
         d=data,
         m=milestones,
         milestone_names=MILESTONES,
@@ -110,6 +132,19 @@ def _render(template: str, data: PostmortemData, language: str) -> str:
         cell=lambda text: md(text).replace("\n", " "),
         is_message=lambda item: item.kind == "message",
     )
+
+
+_PRIVATE_REFERENCES = re.compile(r"<[@#!][^>]*>")
+_DOUBLE_SPACE = re.compile(r"(?<=\S)[ \t]{2,}(?=\S)")
+_CURRENCY_SIGNS = "$€£¥₩"
+
+
+def _money(figures: dict, number) -> str:
+    """Revenue as typed: `$5,000`, `5,000 USD`, or the bare number."""
+    amount, currency = number(figures["revenue"]), figures.get("currency")
+    if not currency:
+        return amount
+    return f"{currency}{amount}" if currency in _CURRENCY_SIGNS else f"{amount} {currency}"
 
 
 def markdown_text(markup: str, names: dict[str, str]) -> str:
@@ -246,4 +281,12 @@ def incident_as_json(data: PostmortemData) -> dict:
         "timeline": [item(e) for e in data.full_log],
         "generated_at": when(data.generated_at),
         "imported_from": data.imported_from,
+        # What the team wrote for the postmortem during the incident, as written.
+        "near_miss": data.near_miss,
+        "summary": data.summary,
+        "trigger": data.trigger,
+        "cause": data.cause,
+        "impact_figures": data.impact_figures,
+        "whys": list(data.whys),
+        "factors": {category: list(found) for category, found in data.factors.items()},
     }

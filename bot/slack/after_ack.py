@@ -21,6 +21,7 @@ from bot.postmortem.delivery import deliver_postmortem
 from bot.reminders.planner import sync_incident
 from bot.services import Services
 from bot.slack import blocks, texts
+from bot.slack.catchup import ShowCatchup, post_catchup
 from bot.slack.channel_setup import invite, set_up_channel
 from bot.slack.home import publish_home
 from bot.stats.delivery import ShowStats, post_stats
@@ -36,6 +37,7 @@ class OpenStartForm:
     severity: str | None = None
     private: bool = False
     user: str | None = None  # who opens it: the form is in their language
+    near_miss: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,10 @@ class OpenForm:
     user: str | None = None
 
 
-FORMS = {blocks.STATUS_FORM: blocks.status_form, blocks.SEVERITY_FORM: blocks.severity_form, blocks.UPDATE_FORM: blocks.update_form}
+FORMS = {
+    blocks.STATUS_FORM: blocks.status_form, blocks.SEVERITY_FORM: blocks.severity_form, blocks.UPDATE_FORM: blocks.update_form,
+    blocks.POSTMORTEM_FORM: blocks.postmortem_form,
+}
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,7 @@ def _run(step, client: WebClient, respond, services: Services) -> None:
         apply_change(step, client, respond, services)
     elif isinstance(step, OpenStartForm):
         t = services.t_for(step.user)
-        view = blocks.start_form(step.origin_channel, t, severity=step.severity or "P3", private=step.private)
+        view = blocks.start_form(step.origin_channel, t, severity=step.severity or "P3", private=step.private, near_miss=step.near_miss)
         _call("views.open", client.views_open, trigger_id=step.trigger_id, view=view)
     elif isinstance(step, OpenForm):
         with reading(services.db) as store:
@@ -97,6 +102,8 @@ def _run(step, client: WebClient, respond, services: Services) -> None:
         post_stats(step, client, respond, services)
     elif isinstance(step, PublishHome):
         publish_home(step.user, client, services, step.notice)
+    elif isinstance(step, ShowCatchup):
+        post_catchup(step, client, services)
 
 
 def apply_change(change: Change, client: WebClient, respond, services: Services) -> None:

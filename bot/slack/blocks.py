@@ -29,6 +29,9 @@ LEAD_ME = "lead_me"
 DECIDE = {decision: f"deadline_{decision}" for decision in DECISIONS}  # continue | rollback | stop
 ACTION_DONE = "action_item_done"
 ACTION_PUSH = "action_item_push"
+# The postmortem form: a button on the header and on the postmortem summary opens it.
+FILL_POSTMORTEM = "postmortem_fill"
+POSTMORTEM_FORM = "incident_postmortem"
 
 STATUS_EMOJI = {"investigating": ":mag:", "identified": ":bulb:", "monitoring": ":eyes:", "resolved": ":white_check_mark:"}
 
@@ -84,9 +87,12 @@ def header(incident: IncidentRecord, milestones: dict[str, MilestoneTime], t: Tr
                             "deny": {"type": "plain_text", "text": t._("Not yet")},
                         },
                     ),
+                    _fill_button(incident.id, t),
                 ],
             }
         )
+    else:
+        blocks.append(_actions("incident_header_actions", _fill_button(incident.id, t)))
     blocks.append(
         {
             "type": "context",
@@ -104,6 +110,42 @@ def header(incident: IncidentRecord, milestones: dict[str, MilestoneTime], t: Tr
     return blocks
 
 
+def _fill_button(incident_id: int, t: Translator) -> dict:
+    return _button(t._("Fill in the postmortem"), FILL_POSTMORTEM, incident_id)
+
+
+def postmortem_summary(summary: str, incident_id: int, t: Translator) -> list[dict]:
+    """The message posted beside the postmortem file, with the button that opens the postmortem form."""
+    return [_section(summary), _actions("postmortem_actions", _fill_button(incident_id, t))]
+
+
+def postmortem_form(incident: IncidentRecord, t: Translator) -> dict:
+    """Everything the team writes into the postmortem, prefilled with what is already written."""
+    from bot.domain.impact_figures import figures_text
+    from bot.domain.records import FACTOR_CATEGORIES
+
+    factors = incident.factors or {}
+    fields = [
+        _text_input("summary", t._("Summary"), t._("What happened, who noticed, how it ended"), optional=True, multiline=True,
+                    initial=incident.summary),
+        _text_input("impact", t._("Impact"), t._("Who was affected and how"), optional=True, multiline=True, initial=incident.impact),
+        _text_input("figures", t._("Impact figures"), "users=12000 requests=150000 revenue=5000 slo=98.7%", optional=True,
+                    initial=figures_text(incident.impact_figures)),
+        _text_input("trigger", t._("Trigger"), t._("What set it off: a deploy, a config change, traffic…"), optional=True,
+                    multiline=True, initial=incident.trigger),
+        _text_input("cause", t._("Root cause"), t._("Why the system allowed it, not who"), optional=True, multiline=True,
+                    initial=incident.cause),
+        _text_input("whys", t._("5 whys, one a line"), t._("Why did users see the impact? Then why, and why again"), optional=True,
+                    multiline=True, initial="\n".join(incident.whys or [])),
+    ]
+    fields += [
+        _text_input(f"factor_{category}", t._("Fishbone: {category}, one a line", category=t.word("factor", category)),
+                    t._("Contributing factors"), optional=True, multiline=True, initial="\n".join(factors.get(category) or []))
+        for category in FACTOR_CATEGORIES
+    ]
+    return _modal(POSTMORTEM_FORM, t._("Fill in the postmortem"), t._("Save"), str(incident.id), t, fields)
+
+
 def header_text(incident: IncidentRecord, t: Translator) -> str:
     """Notification and fallback text for the header message."""
     said = t._(
@@ -112,17 +154,19 @@ def header_text(incident: IncidentRecord, t: Translator) -> str:
     return safe(said, 3000)
 
 
-def start_form(origin_channel: str, t: Translator, severity: str = "P3", private: bool = False) -> dict:
+def start_form(origin_channel: str, t: Translator, severity: str = "P3", private: bool = False, near_miss: bool = False) -> dict:
     private_option = {"text": {"type": "plain_text", "text": t._("Private channel, not announced with its title")}, "value": "private"}
+    near_miss_option = {"text": {"type": "plain_text", "text": t._("Near miss: users saw no impact")}, "value": "near_miss"}
     visibility = {
         "type": "input",
         "block_id": "private",
         "optional": True,
         "label": {"type": "plain_text", "text": t._("Visibility")},
-        "element": {"type": "checkboxes", "action_id": "private", "options": [private_option]},
+        "element": {"type": "checkboxes", "action_id": "private", "options": [private_option, near_miss_option]},
     }
-    if private:
-        visibility["element"]["initial_options"] = [private_option]
+    chosen = [option for option, on in ((private_option, private), (near_miss_option, near_miss)) if on]
+    if chosen:
+        visibility["element"]["initial_options"] = chosen
     return _modal(
         START_FORM,
         t._("Declare an incident"),
@@ -276,8 +320,9 @@ def _severities(t: Translator) -> list[tuple[str, str]]:
     return [(t.word("severity", s), s) for s in SEVERITIES]
 
 
-def _text_input(block_id: str, label: str, placeholder: str, *, optional: bool = False, multiline: bool = False, max_length: int = 3000) -> dict:
-    return {
+def _text_input(block_id: str, label: str, placeholder: str, *, optional: bool = False, multiline: bool = False, max_length: int = 3000,
+                initial: str | None = None) -> dict:
+    block = {
         "type": "input",
         "block_id": block_id,
         "optional": optional,
@@ -290,6 +335,10 @@ def _text_input(block_id: str, label: str, placeholder: str, *, optional: bool =
             "placeholder": {"type": "plain_text", "text": placeholder[:150]},
         },
     }
+    if initial:
+        # A form shows plain text: what a person typed as Slack markup (`&lt;`, `<@U…>`) is shown as they read it.
+        block["element"]["initial_value"] = plain(initial)[:max_length]
+    return block
 
 
 def _select(block_id: str, label: str, options: list[tuple[str, str]], initial: str) -> dict:

@@ -40,6 +40,8 @@ NOTICE_EMOJI = {
     "postmortem_done": ":books:",
     "tag": ":label:",
     "untag": ":label:",
+    "write_up": ":pencil:",
+    "postmortem_form": ":pencil:",
 }
 # What a notice, a reply or an announcement calls each kind of change.
 TITLES = {
@@ -61,6 +63,8 @@ TITLES = {
     "alert": N_("Alerts"),
     "tag": N_("Tags"),
     "untag": N_("Tags"),
+    "write_up": N_("Postmortem"),
+    "postmortem_form": N_("Postmortem"),
 }
 
 
@@ -136,10 +140,29 @@ def summary(change: Change, t: Translator) -> str:
             t.ngettext("{n} alert acknowledged", "{n} alerts acknowledged", d["acknowledged"]) if d.get("acknowledged") else "",
         ]
         return t.list([c for c in counts if c])
+    if kind == "write_up":
+        return _write_up_summary(d, t)
+    if kind == "postmortem_form":
+        return t._("filled in from the form: {parts}", parts=t.list([t.word("write_up", part) for part in d["parts"]]))
     if kind == "mark":
         mark = Word("mark", d["mark"])
         return t._("marked {mark}", mark=mark) if d.get("added") else t._("unmarked {mark}", mark=mark)
     return ""
+
+
+def _write_up_summary(d: dict, t: Translator) -> str:
+    part = d["part"]
+    if part == "why":
+        return t._("5 whys cleared") if d.get("cleared") else t._("why #{n}", n=d["number"])
+    if part == "factor":
+        if d.get("cleared"):
+            category = d.get("category")
+            return t._("{category} factors cleared", category=Word("factor", category)) if category else t._("fishbone factors cleared")
+        return t._("contributing factor ({category})", category=Word("factor", d["category"]))
+    if part == "impact" and d.get("figures"):
+        figures = " ".join(f"{name}={value}" for name, value in d["figures"].items() if name != "currency")
+        return t._("impact ({figures})", figures=figures)
+    return t.word("write_up", part)
 
 
 def reply(change: Change, t: Translator) -> str:
@@ -154,6 +177,8 @@ def reply(change: Change, t: Translator) -> str:
     if change.kind == "postmortem":
         return ":page_facing_up: " + t._("Posting the postmortem draft again…")
     said = t._("Recorded. {title}: {summary}", title=title(change, t), summary=safe(summary(change, t), 500))
+    if change.kind == "write_up" and change.details.get("resolved"):
+        said += " " + t._("The incident is resolved: run `/incident postmortem` to post the draft with it.")
     return f":white_check_mark: {said}"
 
 

@@ -25,7 +25,8 @@ def load(session: Session, since: datetime, until: datetime) -> list[IncidentFac
     window_ids = select(Incident.id).where(in_window)
     rows = session.execute(
         select(
-            Incident.id, Incident.title, Incident.severity, Incident.is_private, Incident.declared_at, Incident.reopened_at
+            Incident.id, Incident.title, Incident.severity, Incident.is_private, Incident.declared_at, Incident.reopened_at,
+            Incident.near_miss,
         )
         .where(in_window)
         .order_by(Incident.declared_at, Incident.id)
@@ -60,6 +61,7 @@ def load(session: Session, since: datetime, until: datetime) -> list[IncidentFac
                 mitigated=times["mitigated"].at,
                 resolved=times["resolved"].at,
                 tags=tuple(tags.get(row.id, ())),
+                near_miss=bool(row.near_miss),
             )
         )
     return facts

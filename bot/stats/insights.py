@@ -135,6 +135,7 @@ class IncidentFacts:
     mitigated: datetime | None
     resolved: datetime | None
     tags: tuple[str, ...] = ()
+    near_miss: bool = False  # no user impact: counted apart, never in the incidents' numbers
 
     @property
     def durations(self) -> KeyDurations:
@@ -212,6 +213,7 @@ class Stats:
     targets: Targets
     private_tags: int = 0  # tags on private incidents only: counted, never named
     private_repeated: int = 0  # of those, the ones on two or more incidents
+    near_misses: int = 0  # declared as near misses in the window: counted apart from the incidents
 
 
 def compute(
@@ -219,6 +221,9 @@ def compute(
 ) -> Stats:
     since = stats_range.start(now, tz)
     facts = sorted((f for f in facts if since <= f.declared_at <= now), key=lambda f: (f.declared_at, f.id))
+    # A near miss caused no user impact: it is counted apart, and no median, target or tag counts it.
+    near_misses = sum(1 for f in facts if f.near_miss)
+    facts = [f for f in facts if not f.near_miss]
     tag_counts = Counter(tag for f in facts for tag in f.tags)
     nameable = nameable_tags(facts)
     by_month: dict[str, list[IncidentFacts]] = {month: [] for month in months_between(since, now, tz)}
@@ -243,6 +248,7 @@ def compute(
         targets=targets,
         private_tags=sum(1 for tag in tag_counts if tag not in nameable),
         private_repeated=sum(1 for tag, n in tag_counts.items() if tag not in nameable and n >= 2),
+        near_misses=near_misses,
     )
 
 

@@ -50,10 +50,13 @@ def stats_text(stats: Stats, t: Translator) -> str:
         range=range_label(stats.range, t), since=_day(stats.since, stats), until=_day(stats.until, stats), zone=stats.timezone,
     )
     head = f":bar_chart: {head}"
+    near_misses = t.ngettext(
+        "*{n} near miss* (no user impact), counted apart", "*{n} near misses* (no user impact), counted apart", stats.near_misses
+    ) if stats.near_misses else ""
     if not stats.total:
         none = t._("No incidents were declared in this window.")
-        return f"{head}\n{none} :sunny:"
-    lines = [head, _counts(stats, t), _tags(stats, t), ""]
+        return f"{head}\n{none} :sunny:" + (f"\n{near_misses}" if near_misses else "")
+    lines = [head, _counts(stats, t), *([near_misses] if near_misses else []), _tags(stats, t), ""]
     lines.append(t._("*Per month* (median / p90, by month declared in {zone})", zone=stats.timezone))
     lines.append(_month_table(stats, t))
     lines += ["", t._("*Missed targets* (worst first)")]

@@ -32,7 +32,7 @@ def export(options: argparse.Namespace, settings: Settings) -> int:
         if incident is None:
             print(f"no incident matches {options.incident!r} (give its id, channel id or channel name)", file=sys.stderr)
             return 1
-        data = builder.build(store, incident, settings.timezone, utcnow())
+        data = builder.build(store, incident, settings.timezone, utcnow(), settings.targets)
     if options.format == "json":
         sys.stdout.write(incident_json_text(data) + "\n")
     else:

@@ -268,8 +268,11 @@ class SlackStandIn:
                 if channel_id in (None, e["channel"]) and user_id in (None, e["user"])
             ]
 
-    def post_human_message(self, channel_id: str, user_id: str, text: str, thread_ts: str | None = None) -> dict:
+    def post_human_message(self, channel_id: str, user_id: str, text: str, thread_ts: str | None = None,
+                           ts: str | None = None) -> dict:
         """A person posts `text` (in Slack's wire format: `<@U…>`, `<!here>`, `&amp;`). Returns the stored message.
+
+        `ts` stamps it at an earlier time (a story told after the fact, tests/support/example_postmortem.py).
 
         Posting in a public channel joins it, as Slack's "Join channel" does; a private one needs membership.
         """
@@ -286,7 +289,7 @@ class SlackStandIn:
                 "type": "message",
                 "text": text,
                 "user": user_id,
-                "ts": self._next_ts(),
+                "ts": ts or self._next_ts(),
                 "blocks": rich_text_blocks(text),
                 "team": TEAM_ID,
             }
@@ -731,6 +734,18 @@ class SlackStandIn:
         if message.get("thread_ts") and _flag(args.get("reply_broadcast")):
             message["subtype"] = "thread_broadcast"
         return {"channel": channel["id"], "ts": message["ts"], "message": copy.deepcopy(message)}
+
+    @_api("chat.getPermalink", required={"channel": "channel_not_found", "message_ts": "message_not_found"})
+    def _chat_get_permalink(self, args: dict) -> dict:
+        # As Slack answers: /archives/<channel>/p<ts without its dot>, a thread reply naming its thread.
+        channel = self._visible_channel(args["channel"])
+        message = self._find_message(channel["id"], str(args["message_ts"]))
+        if message is None:
+            raise SlackError("message_not_found")
+        link = f"https://{TEAM_DOMAIN}.slack.com/archives/{channel['id']}/p{message['ts'].replace('.', '')}"
+        if message.get("thread_ts") and message["thread_ts"] != message["ts"]:
+            link += f"?thread_ts={message['thread_ts']}&cid={channel['id']}"
+        return {"channel": channel["id"], "permalink": link}
 
     @_api("chat.update", required={"channel": "channel_not_found", "ts": "message_not_found"})
     def _chat_update(self, args: dict) -> dict:
