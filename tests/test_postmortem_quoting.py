@@ -29,6 +29,8 @@ from tests.conftest import ANA, KEN, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMONMARK = MarkdownIt("commonmark")
+# The whitespace CommonMark renderers trim off a line's ends (bot/postmortem/render.py keeps it visible).
+SPACES = " \t\u00a0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B)))
 
 # Every way a line can start a CommonMark block, and inline syntax that could change the document.
 HOSTILE_LINES = [
@@ -45,13 +47,19 @@ HOSTILE_LINES = [
 
 def expected(line: str) -> str:
     """What a reader should see: the words as Slack shows them (broadcasts defused, hidden characters as
-    U+FFFD), with a space or tab at either end of the line as a no-break space."""
+    U+FFFD), with a space or tab in the whitespace at either end of the line as a no-break space."""
     shown = readable(markup_from_plain(line))
-    core = shown.strip(" \t")
+    # The run of spaces at either end (Unicode spaces too, which renderers also trim) is kept visible:
+    # its spaces and tabs as no-break spaces, any other space as itself.
+    core = shown.strip(SPACES)
     if not core:
-        return "\u00a0" * len(shown)
+        return _visible_spaces(shown)
     start = shown.index(core)
-    return "\u00a0" * start + core + "\u00a0" * (len(shown) - start - len(core))
+    return _visible_spaces(shown[:start]) + core + _visible_spaces(shown[start + len(core):])
+
+
+def _visible_spaces(run: str) -> str:
+    return run.replace(" ", "\u00a0").replace("\t", "\u00a0")
 
 
 def rendered(markdown: str) -> str:
