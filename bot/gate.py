@@ -23,11 +23,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from bot.domain import access, action_items, alerts, deadlines, lifecycle, tags, timeline
+from bot.domain import access, action_items, alerts, deadlines, lifecycle, planned_work, tags, timeline
 from bot.domain.changes import Change, Context, IncidentError
 from bot.domain.records import IncidentRecord
 from bot.domain.requests import (
+    AcknowledgeEscalation,
     AddActionItem,
+    AttachRunbook,
     AddNote,
     ChangeSeverity,
     ChangeStatus,
@@ -40,7 +42,10 @@ from bot.domain.requests import (
     DeclareFromAlerts,
     DeleteMessage,
     EditMessage,
+    EscalateWork,
+    FinishWork,
     MarkPostmortemDone,
+    PlanWork,
     PostUpdate,
     PushActionItem,
     React,
@@ -55,6 +60,7 @@ from bot.domain.requests import (
     SetMilestone,
     SetRole,
     SnoozeNudges,
+    StepAction,
     Tag,
     Untag,
     Via,
@@ -101,6 +107,11 @@ RULES: dict[type, Callable] = {
     ReceiveAlerts: alerts.receive,
     DeclareFromAlerts: alerts.already_declared,
     ConfirmMitigated: alerts.confirm_mitigated,
+    AttachRunbook: planned_work.attach_runbook,
+    StepAction: planned_work.step_action,
+    FinishWork: planned_work.finish,
+    EscalateWork: planned_work.escalate,
+    AcknowledgeEscalation: planned_work.acknowledge,
 }
 
 # Requests that find their incident themselves, inside their unit of work: an alert notification
@@ -134,6 +145,9 @@ class Gate:
         if isinstance(request.intent, Declare):
             with changing(self._db) as store:
                 return lifecycle.declare(store, request.intent, self._context(request, utcnow()))
+        if isinstance(request.intent, PlanWork):
+            with changing(self._db) as store:
+                return planned_work.plan(store, request.intent, self._context(request, utcnow()))
         located = LOCATED.get(type(request.intent))
         if located is not None:
             return self._locate_and_apply(request, *located)

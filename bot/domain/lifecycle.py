@@ -124,6 +124,8 @@ def retry_setup(incident: IncidentRecord, intent: RetrySetup, ctx: Context) -> C
 
 def change_status(store: IncidentStore, incident: IncidentRecord, intent: ChangeStatus, ctx: Context) -> Change:
     status, message = intent.status, intent.message
+    if status == "resolved":
+        refuse_resolving_planned_work(incident)
     if status not in STATUSES:
         raise IncidentError(Message(N_("Status must be one of {statuses}."), {"statuses": ", ".join(STATUSES)}))
     previous = incident.status
@@ -242,6 +244,18 @@ def close_imported(store: IncidentStore, incident: IncidentRecord, intent: Close
     return None
 
 
+PLANNED_WORK_ENDS = N_(
+    "Planned work ends with `/incident finish` (completed), `/incident finish rolled-back` or `/incident finish stopped`, "
+    "which also posts the after report and the work log."
+)
+
+
+def refuse_resolving_planned_work(incident: IncidentRecord) -> None:
+    """Planned work is resolved by finishing it, so its after report and work log are never skipped."""
+    if incident.is_planned_work and incident.is_open:
+        raise IncidentError(PLANNED_WORK_ENDS)
+
+
 def require_open(incident: IncidentRecord) -> None:
     if not incident.is_open:
         raise IncidentError(_already_resolved(incident))
@@ -260,6 +274,8 @@ def _severities() -> Message:
 
 def set_milestone(store: IncidentStore, incident: IncidentRecord, intent: SetMilestone, ctx: Context) -> Change:
     name = intent.milestone
+    if name == "resolved":
+        refuse_resolving_planned_work(incident)
     current = milestones(store, incident)
     if name == "resolved" and intent.time_text is None and not incident.is_open:
         at = current["resolved"].at
