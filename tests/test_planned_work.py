@@ -134,3 +134,144 @@ def test_plan_reads_its_options_and_a_title_that_says_at():
     assert cp.parse("step 3 skip index exists").reason == "index exists"
     with pytest.raises(cp.UsageError):
         cp.parse("step three start")
+
+
+# --- a whole release ---------------------------------------------------------------------
+
+
+def test_a_whole_release_from_plan_to_rollback_with_a_restart_halfway(clocked, standin):
+    announce = standin.create_channel("release-feed", members=["UBOT"])
+    settings = {"INCIDENT_ANNOUNCE_CHANNEL": announce, "ESCALATION_CHAIN": "@release-lead:0.04m,@po:0.04m"}
+    bot = clocked(**settings)
+    work = _plan(bot, f"release Checkout 2.4 at {_iso(2)} for 30m go-no-go {_iso(24)} rollback-by {_iso(30)}")
+    channel = work.channel_id
+    assert work.kind == "release" and work.work_status == "planned" and work.channel_name.startswith("rel-")
+    assert work.commander_id == ANA and work.deadline_at == work.go_no_go_at
+    before = wait_until(lambda: _texts(standin, announce, "Planned Release"), message="no before report")[0]["text"]
+    assert "Checkout 2.4" in before and "Go/no-go" in before and "Rollback limit" in before and "Runbook: none" in before
+    wait_until(lambda: _texts(standin, channel, "is due to start now"), message="no reminder at the planned start")
+
+    # The runbook from the form; a release lead for the escalation chain.
+    for person in (KEN, MIN, LEE):
+        standin.add_member(channel, person)
+    bot.command(ANA, f"role release-lead <@{MIN}>", channel=channel)
+    standin.reset_calls()
+    bot.command(ANA, "runbook", channel=channel)
+    view = standin.wait_for("views.open")[0].args["view"]
+    assert view["callback_id"] == "planned_work_runbook"
+    pasted = "Stop the writers @ken ~0.02m !0.03m\nBack up the database @dba ~1m\nMigrate the schema ~2m !5m\nSmoke test"
+    status, _, body = bot.slack.view_submission(ANA, "planned_work_runbook", {"steps": {"steps": {"type": "plain_text_input", "value": pasted}}}, private_metadata=str(work.id))
+    assert status == 200 and "errors" not in body, body
+    wait_until(lambda: bot.incident(work.id).runbook_ts is not None, message="no runbook message")
+    assert [s.text for s in _steps(bot, work.id)] == ["Stop the writers", "Back up the database", "Migrate the schema", "Smoke test"]
+    assert wait_until(lambda: _texts(standin, announce, "4 steps"))  # the before report again, with its runbook
+    runbook = standin.message(channel, bot.incident(work.id).runbook_ts)
+    assert set(_step_buttons(runbook, 1)) == {"runbook_step_start", "runbook_step_skip"}
+
+    # Step 1 starts the work, runs past its timeout: one overrun nudge for its owner and the lead.
+    _press(bot, standin, work, KEN, 1, "start")
+    assert bot.wait_for_incident(work.id, lambda i: i.work_status == "in_progress").work_started_at is not None
+    wait_until(lambda: set(_step_buttons(standin.message(channel, work_runbook_ts(bot, work)), 1)) == {"runbook_step_done", "runbook_step_failed", "runbook_step_skip"},
+               message="the runbook message was not updated in place")
+    started = wait_until(lambda: _texts(standin, channel, "[started] step 1: Stop the writers"))[0]["text"]
+    assert f"<@{KEN}>" in started and re.search(r"\d\d:\d\d \[started\]", started)
+    overrun = wait_until(lambda: _texts(standin, channel, "over its timeout"), message="no overrun nudge")[0]["text"]
+    assert "@ken" in overrun and f"<@{ANA}>" in overrun and "step 1" in overrun
+    report = wait_until(lambda: _texts(standin, channel, "a status report is due"), message="no report nudge")[0]
+    assert re.search(r"`\d\d:\d\d \[in progress\] step 1/4: Stop the writers`", report["text"]), report["text"]
+
+    # Restart: nothing is lost, nothing is sent again.
+    bot.stop()
+    time.sleep(1.5)
+    bot = clocked(**settings)
+    time.sleep(2.5)
+    assert len(_texts(standin, channel, "over its timeout")) == 1
+    assert _steps(bot, work.id)[0].state == "running"
+
+    # The report nudge's button opens the update form prefilled; the report is an update.
+    standin.reset_calls()
+    [(action_id, value)] = [k for k in _buttons(report)]
+    bot.slack.block_action(ANA, action_id, value=value, channel=channel, message_ts=report["ts"], block_id="report_actions")
+    form = standin.wait_for("views.open")[0].args["view"]
+    prefilled = form["blocks"][0]["element"]["initial_value"]
+    assert re.fullmatch(r"\d\d:\d\d \[in progress\] step 1/4: Stop the writers", prefilled), prefilled
+    state = {"update": {"update": {"type": "plain_text_input", "value": prefilled + " (writers draining)"}}}
+    assert bot.slack.view_submission(ANA, "incident_update", state, private_metadata=str(work.id))[0] == 200
+    assert wait_until(lambda: bot.entries(work.id, "update"))[0].text.endswith("(writers draining)")
+
+    # Done; Done again is refused and changes nothing.
+    _press(bot, standin, work, KEN, 1, "done")
+    wait_until(lambda: _steps(bot, work.id)[0].state == "done")
+    bot.slack.block_action(KEN, "runbook_step_done", value=f"{work.id}|1", channel=channel, message_ts=work_runbook_ts(bot, work), block_id="runbook_step_1")
+    _refusal(standin, KEN, "Step 1 is already done")
+    assert len(bot.entries(work.id, "step")) == 2
+    # A step that does not exist.
+    assert "There is no step 9" in bot.command(KEN, "step 9 start", channel=channel)["text"]
+
+    # Step 2 fails: the escalation chain calls the release lead at once, then the PO, until acknowledged.
+    _press(bot, standin, work, LEE, 2, "start")
+    wait_until(lambda: _steps(bot, work.id)[1].state == "running")
+    _press(bot, standin, work, LEE, 2, "failed")
+    first = wait_until(lambda: _texts(standin, channel, "Escalation 1/2"), message="no escalation")[0]
+    assert f"<@{MIN}>" in first["text"] and "step 2 failed" in first["text"]
+    second = wait_until(lambda: _texts(standin, channel, "Escalation 2/2"), message="the chain did not go on")[0]
+    assert "@po" in second["text"]
+    ack = _buttons(second)
+    [(ack_id, ack_value)] = list(ack)
+    bot.slack.block_action(MIN, ack_id, value=ack_value, channel=channel, message_ts=second["ts"], block_id="escalation_actions")
+    wait_until(lambda: bot.entries(work.id, "escalation_ack"))
+    bot.slack.block_action(KEN, ack_id, value=ack_value, channel=channel, message_ts=second["ts"], block_id="escalation_actions")
+    _refusal(standin, KEN, "already acknowledged")
+    assert [e.text for e in bot.entries(work.id, "escalation")] == ["@release-lead", "@po"]
+    assert len(bot.entries(work.id, "escalation_ack")) == 1
+
+    # Step 3 is skipped with a reason (asked in a form); step 4 starts.
+    standin.reset_calls()
+    _press(bot, standin, work, ANA, 3, "skip")
+    skip_form = standin.wait_for("views.open")[0].args["view"]
+    assert skip_form["callback_id"] == "planned_work_skip"
+    reason = {"reason": {"reason": {"type": "plain_text_input", "value": "schema already migrated on the replica"}}}
+    assert bot.slack.view_submission(ANA, "planned_work_skip", reason, private_metadata=skip_form["private_metadata"])[0] == 200
+    wait_until(lambda: _steps(bot, work.id)[2].state == "skipped")
+    assert _steps(bot, work.id)[2].reason == "schema already migrated on the replica"
+    assert "Recorded" in bot.command(ANA, "step 4 start", channel=channel)["text"]
+
+    # The go/no-go prompt shows the progress; Continue leads to the rollback limit, where only Roll back or Stop remain.
+    prompt = wait_until(lambda: _texts(standin, channel, "Go/no-go reached"), timeout=30, message="no go/no-go prompt")[0]
+    assert "2 of 4 steps done" in prompt["text"] and "elapsed of 30m planned" in prompt["text"] and "failed: step 2" in prompt["text"]
+    buttons = {action_id: value for action_id, value in _buttons(prompt)}
+    assert set(buttons) == {"deadline_continue", "deadline_rollback", "deadline_stop"}
+    bot.slack.block_action(ANA, "deadline_continue", value=buttons["deadline_continue"], channel=channel, message_ts=prompt["ts"], block_id="decision_actions")
+    assert bot.wait_for_incident(work.id, lambda i: i.deadline_at == i.rollback_by)
+    limit = wait_until(lambda: _texts(standin, channel, "Rollback limit reached"), timeout=30, message="no rollback-limit prompt")[0]
+    assert "Only Roll back or Stop remain" in limit["text"]
+    choices = {action_id: value for action_id, value in _buttons(limit)}
+    assert set(choices) == {"deadline_rollback", "deadline_stop"}
+    bot.slack.block_action(ANA, "deadline_continue", value=choices["deadline_rollback"], channel=channel, message_ts=limit["ts"], block_id="decision_actions")
+    _refusal(standin, ANA, "only choices are Roll back or Stop")
+    bot.slack.block_action(ANA, "deadline_rollback", value=choices["deadline_rollback"], channel=channel, message_ts=limit["ts"], block_id="decision_actions")
+    done = bot.wait_for_incident(work.id, lambda i: i.work_status == "rolled_back")
+    assert done.status == "resolved" and done.work_ended_at is not None
+
+    # The after report, in the channel and the announce channel, and the work log.
+    after = wait_until(lambda: _texts(standin, announce, "Release rolled back"), message="no after report")[0]["text"]
+    assert "2 of 4 steps done" in after and "failed" in after
+    assert _texts(standin, channel, "Release rolled back")
+    log = wait_until(lambda: [f for f in standin.files() if channel in (f.get("channels") or []) and f["name"].startswith("worklog-")])[0]
+    document = log["content"].decode()
+    assert document.startswith("# Work log: Checkout 2.4")
+    assert "| 1 | Stop the writers |" in document and "| 3 | Migrate the schema |" in document and "schema already migrated on the replica" in document
+    assert "**Roll back**" in document and "**Continue**" in document and "(writers draining)" in document
+    assert "Escalation acknowledged" in document
+    # Nothing more after the end: no nudges, buttons refused.
+    count = len(standin.messages(channel))
+    time.sleep(3.5)
+    assert len([m for m in standin.messages(channel) if "a status report is due" in (m.get("text") or "")]) == len(_texts(standin, channel, "a status report is due"))
+    _press(bot, standin, work, KEN, 4, "done")
+    _refusal(standin, KEN, "already resolved")
+    assert len(standin.messages(channel)) == count
+    assert _steps(bot, work.id)[3].state == "running"
+
+
+def work_runbook_ts(bot, work):
+    return bot.incident(work.id).runbook_ts
