@@ -275,3 +275,76 @@ def test_a_whole_release_from_plan_to_rollback_with_a_restart_halfway(clocked, s
 
 def work_runbook_ts(bot, work):
     return bot.incident(work.id).runbook_ts
+
+
+# --- a runbook from a file, refusals, escalation to an incident ----------------------------------
+
+
+def test_a_runbook_from_a_file_refusals_that_change_nothing_and_escalation_to_an_incident(bots, standin, tmp_path):
+    folder = tmp_path / "runbooks"
+    folder.mkdir()
+    (folder / "db-recreate.md").write_text(
+        "# Recreate the orders database\n\nAsk the DBA first.\n\n- [ ] Drain the writers @dba ~5m !10m\n- [ ] Recreate the database ~20m\n- [ ] Verify the row counts\n",
+        encoding="utf-8",
+    )
+    (folder / "broken.md").write_text("# Steps\n\n- [ ] Restore ~later\n", encoding="utf-8")
+    (folder / "prose.md").write_text("# Only words\n\nNothing to tick here.\n", encoding="utf-8")
+    bot = bots(RUNBOOK_DIR=str(folder))
+    work = _plan(bot, "maintenance Orders DB recreate at 23:30 rollback-by 2h")
+    channel = work.channel_id
+    assert work.channel_name.startswith("mnt-") and work.rollback_by - work.planned_start == timedelta(hours=2)
+
+    def unchanged():
+        return [(e.kind, e.text) for e in bot.entries(work.id)], [(s.number, s.text, s.state) for s in _steps(bot, work.id)]
+
+    before = unchanged()
+    for text, reason in [
+        ("runbook use broken", "Line 3"),
+        ("runbook use prose", "no checklist items"),
+        ("runbook use missing", "There is no runbook `missing`"),
+        ("runbook use ../../etc/passwd", "not a runbook name"),
+        ("step 1 start", "There is no runbook yet"),
+        ("finish sideways", "finish"),
+        ("resolve", "Planned work ends with `/incident finish`"),
+    ]:
+        reply = bot.command(ANA, text, channel=channel)["text"]
+        assert reason in reply, (text, reply)
+        assert unchanged() == before, text
+    assert "db-recreate" in bot.command(ANA, "runbook use missing", channel=channel)["text"]  # the ones there are listed
+
+    assert "Recorded" in bot.command(ANA, "runbook use db-recreate", channel=channel)["text"]
+    steps = _steps(bot, work.id)
+    assert [(s.text, s.owner, s.expected, s.timeout) for s in steps] == [
+        ("Drain the writers", "@dba", 5.0, 10.0), ("Recreate the database", None, 20.0, None), ("Verify the row counts", None, None, None),
+    ]
+    runbook = wait_until(lambda: standin.message(channel, bot.incident(work.id).runbook_ts) if bot.incident(work.id).runbook_ts else None)
+    assert "db-recreate" in runbook["text"]
+    # Someone outside the channel cannot press a step.
+    bot.slack.block_action(OUTSIDER, "runbook_step_start", value=f"{work.id}|1", channel=channel, message_ts=runbook["ts"], block_id="runbook_step_1")
+    _refusal(standin, OUTSIDER, "Only members")
+    assert _steps(bot, work.id)[0].state == "pending"
+    assert "Recorded" in bot.command(ANA, "step 1 start", channel=channel)["text"]
+    assert "already started" in bot.command(ANA, "step 1 start", channel=channel)["text"]
+    assert "Say why step 2 is skipped" in bot.command(ANA, "step 2 skip", channel=channel)["text"]
+    assert "has not started yet" in bot.command(ANA, "step 2 done", channel=channel)["text"]
+    assert "can no longer be replaced" in bot.command(ANA, "runbook use db-recreate", channel=channel)["text"]
+
+    # Something breaks: it becomes an incident, keeping its timeline; finishing posts the work log and the postmortem.
+    assert "now an incident (P1)" in bot.command(ANA, "escalate P1", channel=channel)["text"]
+    assert "already an incident" in bot.command(ANA, "escalate", channel=channel)["text"]
+    bot.say(work, KEN, "replication lag is climbing on the replica")
+    assert "Recorded" in bot.command(ANA, "update replica lag 40s; holding the recreate", channel=channel)["text"]
+    assert "Recorded" in bot.command(ANA, "finish stopped", channel=channel)["text"]
+    stopped = bot.wait_for_incident(work.id, lambda i: i.postmortem_posted_at is not None)
+    assert stopped.work_status == "stopped" and stopped.severity == "P1" and stopped.status == "resolved"
+    names = [f["name"] for f in standin.files() if channel in (f.get("channels") or [])]
+    assert any(n.startswith("worklog-mnt-") for n in names) and any(n.startswith("postmortem-mnt-") for n in names)
+    postmortem = next(f for f in standin.files() if f["name"].startswith("postmortem-mnt-"))["content"].decode()
+    assert "replication lag is climbing" in postmortem and "Escalated to an incident" in postmortem
+    assert "is over" in bot.command(ANA, "step 1 done", channel=channel)["text"]
+
+    # Stats count planned work apart from incidents.
+    answered = len(standin.responses())
+    bot.command(ANA, "stats 30d", channel=channel)
+    text = wait_until(lambda: [r["text"] for r in standin.responses()[answered:] if "Planned work" in r.get("text", "")], timeout=15)[0]
+    assert "Maintenance 1" in text and "stopped 1" in text and "became an incident" in text
