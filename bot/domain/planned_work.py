@@ -250,10 +250,11 @@ def escalation_sent(store: IncidentStore, incident: IncidentRecord, person: str,
 
 
 def escalation_due(incident: IncidentRecord, chain: tuple) -> datetime | None:
-    """When the next person of the chain is called: the first at once, each next one after the previous one's minutes."""
+    """When the next person of the chain is called: `@release-lead:3m,@po:5m` calls the release lead
+    3 minutes after a step failed (or a prompt went out) unacknowledged, the PO 5 minutes later."""
     if incident.escalation_since is None or incident.escalation_level >= len(chain):
         return None
-    waited = sum((interval for _, interval in chain[: incident.escalation_level]), timedelta(0))
+    waited = sum((interval for _, interval in chain[: incident.escalation_level + 1]), timedelta(0))
     return incident.escalation_since + waited
 
 

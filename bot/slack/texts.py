@@ -247,6 +247,13 @@ def open_incidents_text(incidents: list[IncidentRecord], now: datetime, t: Trans
         age = t.duration(now - incident.declared_at)
         lead = f"<@{incident.commander_id}>" if incident.commander_id else t._("no commander")
         status = t.word("status", incident.status)
+        if incident.is_planned_work and incident.escalated_at is None:
+            # Planned work has no severity until it becomes an incident: its kind and state instead.
+            lines.append(
+                f"• #{incident.id} {t.word('work_kind', incident.kind)} {t.word('work_status', incident.work_status)} · {where} "
+                f"{safe(incident.title, 200)} · {age} · {lead}"
+            )
+            continue
         if incident.is_private:
             private = t._("private")
             lines.append(f"• #{incident.id} {incident.severity} {status} · :lock: {private} · {age}")
