@@ -143,26 +143,9 @@ def attach_runbook(store: IncidentStore, incident: IncidentRecord, intent: Attac
 
 def step_action(store: IncidentStore, incident: IncidentRecord, intent: StepAction, ctx: Context) -> Change:
     """Start, Done, Failed, Skip: each allowed from one state only, so a second press is refused."""
-    require_planned(incident)
-    require_open(incident)
-    if intent.action not in STEP_ACTIONS:
-        raise IncidentError(N_("A step can be started, done, failed or skipped."))
-    steps = store.steps(incident.id)
-    if not steps:
-        raise IncidentError(N_("There is no runbook yet. Attach one with `/incident runbook`."))
-    step = next((s for s in steps if s.number == intent.number), None)
-    if step is None:
-        raise IncidentError(Message(N_("There is no step {number}; the runbook has steps 1 to {count}."), {"number": intent.number, "count": len(steps)}))
     action, reason = intent.action, " ".join(intent.reason.split())
-    if action == "start" and step.state != "pending":
-        raise IncidentError(_already(step))
-    if action in ("done", "failed") and step.state != "running":
-        raise IncidentError(_already(step) if step.state != "pending" else Message(N_("Step {number} has not started yet: start it first."), {"number": step.number}))
-    if action == "skip":
-        if step.state not in ("pending", "running"):
-            raise IncidentError(_already(step))
-        if not reason:
-            raise IncidentError(Message(N_("Say why step {number} is skipped."), {"number": step.number}), field="reason")
+    steps = store.steps(incident.id)
+    step = check_step_action(incident, steps, intent.number, action, reason)
     now = ctx.now
     if action == "start":
         step.state, step.started_at, step.started_by = "running", now, ctx.actor
@@ -180,6 +163,30 @@ def step_action(store: IncidentStore, incident: IncidentRecord, intent: StepActi
     record(store, incident, "step", ctx, step.text, data)
     details = {"number": step.number, "action": done, "at": now, "total": len(steps)}
     return Change(incident.id, "step", ctx.actor, details, text=step.text if not reason else f"{step.text} · {reason}", refresh_header=action == "start", runbook="update")
+
+
+def check_step_action(incident: IncidentRecord, steps: list[StepRecord], number: int, action: str, reason: str | None) -> StepRecord:
+    """The step a press is about, if the press is allowed; else the reason. `reason` None: not asked yet
+    (the Skip button asks for it in a form, after this check)."""
+    require_planned(incident)
+    require_open(incident)
+    if action not in STEP_ACTIONS:
+        raise IncidentError(N_("A step can be started, done, failed or skipped."))
+    if not steps:
+        raise IncidentError(N_("There is no runbook yet. Attach one with `/incident runbook`."))
+    step = next((s for s in steps if s.number == number), None)
+    if step is None:
+        raise IncidentError(Message(N_("There is no step {number}; the runbook has steps 1 to {count}."), {"number": number, "count": len(steps)}))
+    if action == "start" and step.state != "pending":
+        raise IncidentError(_already(step))
+    if action in ("done", "failed") and step.state != "running":
+        raise IncidentError(_already(step) if step.state != "pending" else Message(N_("Step {number} has not started yet: start it first."), {"number": step.number}))
+    if action == "skip":
+        if step.state not in ("pending", "running"):
+            raise IncidentError(_already(step))
+        if reason is not None and not reason:
+            raise IncidentError(Message(N_("Say why step {number} is skipped."), {"number": step.number}), field="reason")
+    return step
 
 
 def _already(step: StepRecord) -> Message:

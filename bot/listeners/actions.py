@@ -138,12 +138,9 @@ def open_skip_form(ack, body: dict, action: dict, context, services: Services) -
             steps = store.steps(incident_id) if incident else []
         if incident is None:
             raise IncidentError(NO_SUCH_INCIDENT_FOR_BUTTON)
-        planned_work.require_open(incident)
         access.check_member(incident, user, services.is_member)
-        step = next((s for s in steps if s.number == number), None)
-        if step is None or step.state not in ("pending", "running"):
-            # Refused with the reason the gate would give, before anyone types one.
-            services.gate.submit(Request(StepAction(number, "skip", "?"), actor=user, via=Via.BUTTON, incident_id=incident_id))
+        # Refused with the reason the gate would give, before anyone types a reason.
+        planned_work.check_step_action(incident, steps, number, "skip", reason=None)
     except IncidentError as error:
         context["after_ack"] = [Ephemeral(channel, user, error.message)]
         return
