@@ -222,7 +222,7 @@ def test_a_whole_release_from_plan_to_rollback_with_a_restart_halfway(clocked, s
     wait_until(lambda: bot.entries(work.id, "escalation_ack"))
     bot.slack.block_action(KEN, ack_id, value=ack_value, channel=channel, message_ts=second["ts"], block_id="escalation_actions")
     _refusal(standin, KEN, "already acknowledged")
-    assert [e.text for e in bot.entries(work.id, "escalation")] == ["@release-lead", "@po"]
+    assert [e.text for e in bot.entries(work.id, "escalation")] == [f"<@{MIN}>", "@po"]
     assert len(bot.entries(work.id, "escalation_ack")) == 1
 
     # Step 3 is skipped with a reason (asked in a form); step 4 starts.
@@ -262,7 +262,7 @@ def test_a_whole_release_from_plan_to_rollback_with_a_restart_halfway(clocked, s
     assert document.startswith("# Work log: Checkout 2.4")
     assert "| 1 | Stop the writers |" in document and "| 3 | Migrate the schema |" in document and "schema already migrated on the replica" in document
     assert "**Roll back**" in document and "**Continue**" in document and "(writers draining)" in document
-    assert "Escalation acknowledged" in document
+    assert "Escalation acknowledged" in document and "| **Lead** | Ana Silva |" in document and "김민준" in document
     # Nothing more after the end: no nudges, buttons refused.
     count = len(standin.messages(channel))
     time.sleep(3.5)

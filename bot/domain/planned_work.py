@@ -10,6 +10,7 @@ so the existing deadline prompts ask for them. Plain Python: nothing here talks 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -249,11 +250,28 @@ def acknowledge(store: IncidentStore, incident: IncidentRecord, intent: Acknowle
     return Change(incident.id, "escalation_ack", ctx.actor, {"what": what, "level": level}, refresh_header=False)
 
 
-def escalation_sent(store: IncidentStore, incident: IncidentRecord, person: str, at: datetime) -> None:
-    """The clock called the next person of the chain: on the timeline, and the chain moves on."""
+def escalation_sent(store: IncidentStore, incident: IncidentRecord, name: str, at: datetime) -> None:
+    """The clock called the next person of the chain: on the timeline (who was called), and the chain moves on."""
     incident.escalation_level += 1
-    data = {"level": incident.escalation_level, "person": person, "what": incident.escalation_what}
-    store.add_entry(incident.id, _entry("escalation", person, at, data))
+    called = escalation_target(store, incident, name)
+    data = {"level": incident.escalation_level, "person": name, "what": incident.escalation_what}
+    store.add_entry(incident.id, _entry("escalation", called, at, data))
+
+
+_USER_ID = re.compile(r"^<?@?([UW][A-Z0-9]{2,})(?:\|[^>]*)?>?$")
+LEAD_WORDS = ("lead", "commander")
+
+
+def escalation_target(store: IncidentStore, incident: IncidentRecord, name: str) -> str:
+    """Whom a chain's entry calls, as Slack markup: a user id (`U0123ABCD`), a role held in this work
+    (`@release-lead` after `/incident role release-lead @ana`), `@lead` for whoever leads; else the name as written."""
+    if match := _USER_ID.match(name):
+        return f"<@{match[1]}>"
+    bare = name.lstrip("@").lower()
+    if bare in LEAD_WORDS and incident.commander_id:
+        return f"<@{incident.commander_id}>"
+    holder = store.role_holder(incident.id, bare)
+    return f"<@{holder}>" if holder else name
 
 
 def escalation_due(incident: IncidentRecord, chain: tuple) -> datetime | None:

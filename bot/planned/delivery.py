@@ -18,7 +18,8 @@ from bot.i18n import N_
 from bot.planned import worklog
 from bot.services import Services
 from bot.slack import work_blocks, work_texts
-from storage.incident_store import reading, record_delivery
+from bot.postmortem.delivery import MAX_NAME_LOOKUPS, look_up_names
+from storage.incident_store import changing, reading, record_delivery
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ def deliver(change: Change, incident: IncidentRecord, client: WebClient, service
 def post_after_report(incident: IncidentRecord, client: WebClient, services: Services) -> None:
     """The after report in the channel and the announce channel, and the work log uploaded beside it."""
     t, now, settings = services.t, utcnow(), services.settings
+    remember_names(incident, client, services)
     with reading(services.db) as store:
         steps = store.steps(incident.id)
         report = work_texts.after_report(incident, steps, now, t)
@@ -61,6 +63,17 @@ def post_after_report(incident: IncidentRecord, client: WebClient, services: Ser
         "files.upload_v2", client.files_upload_v2, incident.id,
         channel=incident.channel_id, content=document.encode("utf-8"), filename=worklog.filename(incident), title=title,
     )
+
+
+def remember_names(incident: IncidentRecord, client: WebClient, services: Services) -> None:
+    """The work log names people, as the postmortem does: ask Slack for those the bot has not met."""
+    with reading(services.db) as store:
+        wanted = store.people_in(incident)
+        unknown = wanted - set(store.known_names(wanted))
+    names = look_up_names(client, sorted(unknown)[:MAX_NAME_LOOKUPS])
+    if names:
+        with changing(services.db) as store:
+            store.remember_names(names, utcnow())
 
 
 def report_prefill(store, incident: IncidentRecord | None, services: Services) -> str | None:

@@ -7,15 +7,11 @@ piece of work is nudged for updates like any incident).
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
+from bot.domain import planned_work
 from bot.domain.records import IncidentRecord
 from bot.slack import work_blocks
-
-_USER_ID = re.compile(r"^<?@?([UW][A-Z0-9]{2,})>?$")
-# `@lead` and `@commander` in ESCALATION_CHAIN name whoever leads the work.
-LEAD_WORDS = ("lead", "commander")
 
 
 def message(kind: str, incident: IncidentRecord, step_number: int | None, store, services, now: datetime) -> tuple | None:
@@ -35,20 +31,8 @@ def message(kind: str, incident: IncidentRecord, step_number: int | None, store,
     if kind == "escalate":
         chain = settings.rhythm.escalation
         level = incident.escalation_level
-        person = person_for(chain[level - 1][0], incident, store)
+        person = planned_work.escalation_target(store, incident, chain[level - 1][0])
         return (channel, *work_blocks.escalation_call(incident, person, level, len(chain), incident.escalation_what, t))
     if kind in ("deadline_warning", "deadline") and incident.deadline_at is not None:
         return (channel, *work_blocks.decision_prompt(incident, steps, now, t, final=kind == "deadline"))
     return None
-
-
-def person_for(name: str, incident: IncidentRecord, store) -> str:
-    """Whom a chain's entry calls: a Slack user id, a role held in this work (`@release-lead` after
-    `/incident role release-lead @ana`), `@lead` for whoever leads, else the name as written."""
-    if match := _USER_ID.match(name):
-        return f"<@{match[1]}>"
-    bare = name.lstrip("@").lower()
-    if bare in LEAD_WORDS and incident.commander_id:
-        return f"<@{incident.commander_id}>"
-    holder = store.role_holder(incident.id, bare)
-    return f"<@{holder}>" if holder else name
