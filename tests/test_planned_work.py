@@ -7,6 +7,7 @@ a step's `!0.03m` timeout 1.8 s), and the app restarted halfway.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import datetime, timedelta, timezone
@@ -69,7 +70,7 @@ def _iso(seconds: float) -> str:
 def _plan(bot, text, user=ANA):
     reply = bot.command(user, f"plan {text}")
     match = re.search(r"#(\d+)", reply.get("text", ""))
-    assert match and "Planned" in reply["text"], reply
+    assert match and ":white_check_mark:" in reply["text"], reply
     return bot.wait_for_incident(int(match[1]), lambda i: i.header_ts is not None)
 
 
@@ -348,3 +349,57 @@ def test_a_runbook_from_a_file_refusals_that_change_nothing_and_escalation_to_an
     bot.command(ANA, "stats 30d", channel=channel)
     text = wait_until(lambda: [r["text"] for r in standin.responses()[answered:] if "Planned work" in r.get("text", "")], timeout=15)[0]
     assert "Maintenance 1" in text and "stopped 1" in text and "became an incident" in text
+
+
+def test_the_plan_form_shows_a_refusal_beside_its_field_and_plans_when_right(bot, standin):
+    standin.reset_calls()
+    assert bot.command(ANA, "plan")["text"] == ""
+    view = standin.wait_for("views.open")[0].args["view"]
+    assert view["callback_id"] == "planned_work_plan"
+    assert [b["block_id"] for b in view["blocks"]] == ["kind", "title", "start", "duration", "go_no_go", "rollback"]
+
+    def state(**values):
+        fields = {"kind": "maintenance", "title": "Rotate the TLS certificates", "start": "23:50", "duration": "", "go_no_go": "", "rollback": ""}
+        fields.update(values)
+        out = {"kind": {"kind": {"type": "static_select", "selected_option": {"value": fields.pop("kind")}}}}
+        out.update({k: {k: {"type": "plain_text_input", "value": v}} for k, v in fields.items()})
+        return out
+
+    for values, field, reason in [
+        ({"start": "soon"}, "start", "not a time"),
+        ({"duration": "a while"}, "duration", "not a duration"),
+        ({"go_no_go": "2001-01-01 10:00"}, "go_no_go", "already passed"),
+        ({"rollback": "2001-01-01 10:00"}, "rollback", "must come after the start"),
+    ]:
+        status, _, body = bot.slack.view_submission(ANA, "planned_work_plan", state(**values), private_metadata="C0GENERAL")
+        errors = (json.loads(body) if isinstance(body, str) and body else body or {}).get("errors", {})
+        assert status == 200 and reason in errors.get(field, ""), (values, body)
+    status, _, body = bot.slack.view_submission(ANA, "planned_work_plan", state(rollback="90m"), private_metadata="C0GENERAL")
+    assert status == 200 and "errors" not in body, body
+    said = standin.wait_for("chat.postMessage", lambda c: c.args.get("channel") == ANA and "is planned in" in c.args.get("text", ""))
+    work_id = int(re.search(r"#(\d+)", said[-1].args["text"])[1])
+    work = bot.wait_for_incident(work_id, lambda i: i.header_ts is not None)
+    assert work.kind == "maintenance" and work.channel_name.startswith("mnt-") and work.rollback_by - work.planned_start == timedelta(minutes=90)
+
+
+def test_planned_work_speaks_the_workspace_language(bots, standin):
+    bot = bots(BOT_LANGUAGE="ja", POSTMORTEM_LANGUAGE="ko")
+    work = _plan(bot, "release 決済 2.5 at 23:55", user=KEN)
+    channel = work.channel_id
+    standin.reset_calls()
+    bot.command(KEN, "runbook", channel=channel)
+    view = standin.wait_for("views.open")[0].args["view"]
+    assert view["title"]["text"] == "ランブック"
+    steps = {"steps": {"steps": {"type": "plain_text_input", "value": "手順を確認 @ken ~5m !10m\nデプロイ ~10m"}}}
+    assert bot.slack.view_submission(KEN, "planned_work_runbook", steps, private_metadata=str(work.id))[0] == 200
+    runbook = wait_until(lambda: bot.incident(work.id).runbook_ts and standin.message(channel, bot.incident(work.id).runbook_ts))
+    assert runbook["text"].startswith("ランブック: 2 手順中 0 完了")
+    assert {e["text"]["text"] for b in runbook["blocks"] if b["type"] == "actions" for e in b["elements"]} == {"開始", "スキップ"}
+    bot.command(KEN, "step 1 start", channel=channel)
+    assert wait_until(lambda: _texts(standin, channel, "[開始] 手順 1: 手順を確認"))
+    bot.command(KEN, "finish", channel=channel)
+    assert wait_until(lambda: _texts(standin, channel, "リリース: 完了"))
+    log = wait_until(lambda: [f for f in standin.files() if channel in (f.get("channels") or []) and f["name"].startswith("worklog-")])[0]
+    document = log["content"].decode()
+    assert document.startswith("# 작업 로그: 決済 2.5")  # people's words are never translated
+    assert "## 단계: 예정 대비 실제" in document and "| 1 | 手順を確認 |" in document
