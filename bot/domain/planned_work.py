@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from bot.domain import runbooks, times
 from bot.domain.changes import Change, Context, IncidentError
 from bot.domain.lifecycle import record
-from bot.domain.records import SEVERITIES, Claim, IncidentRecord, StepRecord
+from bot.domain.records import SEVERITIES, Claim, IncidentRecord, NewEntry, StepRecord
 from bot.domain.requests import (
     AcknowledgeEscalation,
     AttachRunbook,
@@ -255,7 +255,7 @@ def escalation_sent(store: IncidentStore, incident: IncidentRecord, name: str, a
     incident.escalation_level += 1
     called = escalation_target(store, incident, name)
     data = {"level": incident.escalation_level, "person": name, "what": incident.escalation_what}
-    store.add_entry(incident.id, _entry("escalation", called, at, data))
+    store.add_entry(incident.id, NewEntry("escalation", None, called, at, data))
 
 
 _USER_ID = re.compile(r"^<?@?([UW][A-Z0-9]{2,})(?:\|[^>]*)?>?$")
@@ -281,12 +281,6 @@ def escalation_due(incident: IncidentRecord, chain: tuple) -> datetime | None:
         return None
     waited = sum((interval for _, interval in chain[: incident.escalation_level + 1]), timedelta(0))
     return incident.escalation_since + waited
-
-
-def _entry(kind: str, text: str, at: datetime, data: dict):
-    from bot.domain.records import NewEntry
-
-    return NewEntry(kind, None, text, at, data)
 
 
 # --- go/no-go and the rollback limit -------------------------------------------------------------------------
