@@ -403,3 +403,15 @@ def test_planned_work_speaks_the_workspace_language(bots, standin):
     document = log["content"].decode()
     assert document.startswith("# 작업 로그: 決済 2.5")  # people's words are never translated
     assert "## 단계: 예정 대비 실제" in document and "| 1 | 手順を確認 |" in document
+
+
+def test_a_resolved_mark_does_not_end_planned_work(bot, standin):
+    work = _plan(bot, "maintenance Kernel patching at 23:59")
+    message = bot.say(work, ANA, "all hosts patched")
+    bot.event(bot.slack.reaction_added(ANA, work.channel_id, message["ts"], "white_check_mark"))
+    wait_until(lambda: bot.entries(work.id, "message"))
+    time.sleep(0.5)
+    stored = bot.incident(work.id)
+    assert stored.status != "resolved" and stored.work_status == "planned"
+    assert "Recorded" in bot.command(ANA, "finish", channel=work.channel_id)["text"]
+    assert bot.wait_for_incident(work.id, lambda i: i.work_status == "completed").status == "resolved"

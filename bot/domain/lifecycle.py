@@ -325,6 +325,8 @@ def _check_order(name: str, at: datetime, current: dict[str, MilestoneTime], ctx
 def sync_resolution(store: IncidentStore, incident: IncidentRecord, ctx: Context) -> Change | None:
     """Resolve or reopen the incident when its resolved milestone appears or goes away."""
     resolved = milestones(store, incident)["resolved"]
+    if incident.is_planned_work and incident.is_open:
+        return None  # planned work ends by finishing it (planned_work.finish), never by a ✅ on a message
     if resolved.at is not None and incident.status != "resolved":
         previous, incident.status = incident.status, "resolved"
         record(store, incident, "status", ctx, "", {"from": previous, "to": "resolved"})
