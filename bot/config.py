@@ -16,6 +16,7 @@ and would stay as validators, and families such as REACTION_<MARK> are not one f
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import Any, Callable, Mapping
@@ -28,7 +29,13 @@ from sqlalchemy.exc import ArgumentError
 from bot.alerts.rules import AlertRules, RulesError, default_rules, parse_rules
 from bot.domain.marks import DEFAULT_EMOJI, parse_reaction_setting, setting_name
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES
-from bot.reminders.rhythm import DEFAULT_LEAD_NUDGE_MINUTES, DEFAULT_NUDGE_MINUTES, DEFAULT_POSTMORTEM_DUE_DAYS, Rhythm
+from bot.reminders.rhythm import (
+    DEFAULT_LEAD_NUDGE_MINUTES,
+    DEFAULT_NUDGE_MINUTES,
+    DEFAULT_POSTMORTEM_DUE_DAYS,
+    DEFAULT_REPORT_MINUTES,
+    Rhythm,
+)
 from bot.stats.insights import DEFAULT_TARGETS, METRICS, Targets, parse_duration_setting
 
 DEFAULT_DATABASE_URL = "sqlite:///incidents.db"
@@ -282,6 +289,31 @@ def _alert_rules(env: Mapping[str, str]) -> AlertRules:
         raise ConfigError(f"ALERT_RULES {error}") from None
 
 
+def _folder(name: str, value: str) -> Path:
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        raise ConfigError(f"{name} must be a folder of Markdown runbooks, got {value!r} (not a folder)")
+    return path
+
+
+_CHAIN_ENTRY = re.compile(r"^(@?[\w.\-]{1,80}|<@[UW][A-Z0-9]+(?:\|[^>]*)?>):(.+)$")
+
+
+def _escalation_chain(name: str, value: str) -> tuple:
+    """`@release-lead:3m,@po:5m,@cto:10m`: whom to call in turn, and how long each has before the next."""
+    chain = []
+    for part in (p.strip() for p in value.split(",")):
+        match = _CHAIN_ENTRY.match(part)
+        try:
+            interval = parse_duration_setting(match[2]) if match else None
+        except ValueError:
+            interval = None
+        if interval is None:
+            raise ConfigError(f"{name} must be a comma-separated list of @person:duration, such as @release-lead:3m,@po:5m, got {part!r}")
+        chain.append((match[1], interval))
+    return tuple(chain)
+
+
 # --- the table -----------------------------------------------------------------------------------
 
 
@@ -341,6 +373,16 @@ class Settings:
         "POSTMORTEM_DUE_DAYS", str(DEFAULT_POSTMORTEM_DUE_DAYS),
         "business days after resolution before the postmortem review reminder (0 is off)",
         _whole_number(0, "business days"))
+    report_minutes: float = variable(
+        "REPORT_MINUTES", _number_text(DEFAULT_REPORT_MINUTES),
+        "planned work in progress: minutes between status reports before a nudge (0 is off; fractions allowed)",
+        _number(allow_zero=True))
+    escalation_chain: tuple = variable(
+        "ESCALATION_CHAIN", None,
+        "planned work: whom to call in turn when a step fails or a prompt goes unanswered, e.g. @release-lead:3m,@po:5m,@cto:10m",
+        _escalation_chain)
+    runbook_dir: Path | None = variable(
+        "RUNBOOK_DIR", None, "folder of Markdown checklists for /incident runbook use <name> (<name>.md)", _folder)
     api_timeout_seconds: float = variable(
         "SLACK_API_TIMEOUT", _number_text(DEFAULT_API_TIMEOUT_SECONDS),
         "seconds to wait for a Web API answer before retrying", _number(allow_zero=False))
@@ -373,7 +415,9 @@ class Settings:
 
     @property
     def rhythm(self) -> Rhythm:
-        return Rhythm(dict(self.nudge_minutes), self.lead_nudge_minutes, self.postmortem_due_days)
+        return Rhythm(
+            dict(self.nudge_minutes), self.lead_nudge_minutes, self.postmortem_due_days, self.report_minutes, self.escalation_chain or (),
+        )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, need_slack: bool = True, need_signing: bool = True) -> "Settings":

@@ -23,12 +23,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from bot.domain import access, action_items, alerts, deadlines, lifecycle, tags, timeline, write_up
+from bot.domain import access, action_items, alerts, deadlines, lifecycle, planned_work, tags, timeline, write_up
 from bot.domain.changes import Change, Context, IncidentError
 from bot.domain.records import IncidentRecord
 from bot.domain.requests import (
+    AcknowledgeEscalation,
     AddActionItem,
     AddFactor,
+    AttachRunbook,
     AddNote,
     AddWhy,
     ChangeSeverity,
@@ -45,7 +47,10 @@ from bot.domain.requests import (
     DeleteMessage,
     EditMessage,
     FillPostmortem,
+    EscalateWork,
+    FinishWork,
     MarkPostmortemDone,
+    PlanWork,
     PostUpdate,
     PushActionItem,
     React,
@@ -61,6 +66,7 @@ from bot.domain.requests import (
     SetMilestone,
     SetRole,
     SnoozeNudges,
+    StepAction,
     Tag,
     Untag,
     Via,
@@ -115,6 +121,11 @@ RULES: dict[type, Callable] = {
     AddFactor: write_up.add_factor,
     ClearFactors: write_up.clear_factors,
     FillPostmortem: write_up.fill,
+    AttachRunbook: planned_work.attach_runbook,
+    StepAction: planned_work.step_action,
+    FinishWork: planned_work.finish,
+    EscalateWork: planned_work.escalate,
+    AcknowledgeEscalation: planned_work.acknowledge,
 }
 
 # Requests that find their incident themselves, inside their unit of work: an alert notification
@@ -148,6 +159,9 @@ class Gate:
         if isinstance(request.intent, Declare):
             with changing(self._db) as store:
                 return lifecycle.declare(store, request.intent, self._context(request, utcnow()))
+        if isinstance(request.intent, PlanWork):
+            with changing(self._db) as store:
+                return planned_work.plan(store, request.intent, self._context(request, utcnow()))
         located = LOCATED.get(type(request.intent))
         if located is not None:
             return self._locate_and_apply(request, *located)

@@ -142,6 +142,13 @@ VOCABULARY: dict[str, dict[str, str]] = {
         "cause": NP_("entry", "Root cause"),
         "why": NP_("entry", "Why"),
         "factor": NP_("entry", "Contributing factor"),
+        "planned": NP_("entry", "Planned"),
+        "runbook": NP_("entry", "Runbook"),
+        "step": NP_("entry", "Runbook step"),
+        "finished": NP_("entry", "Work over"),
+        "escalated": NP_("entry", "Escalated to an incident"),
+        "escalation": NP_("entry", "Escalation"),
+        "escalation_ack": NP_("entry", "Escalation acknowledged"),
     },
     # The parts of the postmortem the team writes during the incident (bot/domain/write_up.py).
     "write_up": {
@@ -158,6 +165,28 @@ VOCABULARY: dict[str, dict[str, str]] = {
         "process": NP_("factor", "Process"),
         "technology": NP_("factor", "Technology"),
         "environment": NP_("factor", "Environment"),
+    },
+    # Planned work (bot/domain/planned_work.py).
+    "work_kind": {"release": NP_("work_kind", "Release"), "maintenance": NP_("work_kind", "Maintenance")},
+    "work_status": {
+        "planned": NP_("work_status", "planned"),
+        "in_progress": NP_("work_status", "in progress"),
+        "completed": NP_("work_status", "completed"),
+        "rolled_back": NP_("work_status", "rolled back"),
+        "stopped": NP_("work_status", "stopped"),
+    },
+    "step_state": {
+        "pending": NP_("step_state", "to do"),
+        "running": NP_("step_state", "started"),
+        "done": NP_("step_state", "done"),
+        "failed": NP_("step_state", "failed"),
+        "skipped": NP_("step_state", "skipped"),
+    },
+    "step_action": {
+        "started": NP_("step_action", "started"),
+        "done": NP_("step_action", "done"),
+        "failed": NP_("step_action", "failed"),
+        "skipped": NP_("step_action", "skipped"),
     },
 }
 

@@ -27,6 +27,7 @@ from bot.domain.records import (
     MessageEntry,
     NewEntry,
     SlackMessage,
+    StepRecord,
 )
 from storage.alert_store import AlertGroups
 from storage.db import Database
@@ -39,6 +40,7 @@ from storage.models import (
     ReactionMark,
     ReminderClaim,
     RoleAssignment,
+    RunbookStep,
     TimelineEntry,
 )
 from storage.writes import entry_values, insert_ignoring_duplicates
@@ -62,7 +64,9 @@ def reading(db: Database) -> Iterator["SqlIncidentStore"]:
 
 
 # Where the Slack side put things: not the incident's record, so no request through the gate.
-DELIVERY_FIELDS = ("channel_id", "channel_name", "header_ts", "setup_error", "postmortem_posted_at", "postmortem_canvas_id")
+DELIVERY_FIELDS = (
+    "channel_id", "channel_name", "header_ts", "setup_error", "postmortem_posted_at", "postmortem_canvas_id", "runbook_ts",
+)
 
 
 def record_delivery(db: Database, incident_id: int, **fields) -> IncidentRecord:
@@ -319,6 +323,31 @@ class SqlIncidentStore(AlertGroups):
             query = query.where(ActionItem.owner_id == owner_id)
         return [(_item_record(item), incident_record(incident)) for item, incident in self.session.execute(query)]
 
+    # --- runbook steps (planned work) -------------------------------------------------------
+
+    def steps(self, incident_id: int) -> list[StepRecord]:
+        query = select(RunbookStep).where(RunbookStep.incident_id == incident_id).order_by(RunbookStep.number)
+        return [_step_record(row) for row in self.session.scalars(query)]
+
+    def replace_steps(self, incident_id: int, plans) -> None:
+        """The runbook's steps, numbered from 1, in place of any not yet started."""
+        self.session.execute(delete(RunbookStep).where(RunbookStep.incident_id == incident_id))
+        for number, plan in enumerate(plans, 1):
+            self.session.add(
+                RunbookStep(
+                    incident_id=incident_id, number=number, text=plan.text, owner=plan.owner,
+                    expected=plan.expected, timeout=plan.timeout, state="pending",
+                )
+            )
+        self.session.flush()
+
+    def save_step(self, step: StepRecord) -> None:
+        row = self.session.get(RunbookStep, step.id)
+        for name, value in asdict(step).items():
+            if getattr(row, name) != value:
+                setattr(row, name, value)
+        self.session.flush()
+
     # --- messages and marks ---------------------------------------------------------------
 
     def message(self, channel_id: str, ts: str, *, for_update: bool = False) -> MessageEntry | None:
@@ -473,6 +502,10 @@ def incident_id_for_channel(db: Database, channel_id: str) -> int | None:
 
 def _shown(incident_id: int) -> tuple:
     return (TimelineEntry.incident_id == incident_id, TimelineEntry.deleted.is_(False))
+
+
+def _step_record(row: RunbookStep) -> StepRecord:
+    return StepRecord(**{name: getattr(row, name) for name in StepRecord.__dataclass_fields__})
 
 
 def _item_record(row: ActionItem) -> ActionItemRecord:

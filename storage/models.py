@@ -103,6 +103,21 @@ class Incident(Base):
     factors: Mapped[dict | None] = mapped_column(JSON)
     # No user impact (`/incident start --near-miss`): counted apart in stats.
     near_miss: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Planned work (bot/domain/planned_work.py): a release or a maintenance run from a runbook; NULL-free since 0006.
+    kind: Mapped[str] = mapped_column(String(16), default="incident", server_default="incident", index=True)
+    planned_start: Mapped[datetime | None]
+    planned_end: Mapped[datetime | None]
+    go_no_go_at: Mapped[datetime | None]
+    rollback_by: Mapped[datetime | None]
+    work_status: Mapped[str | None] = mapped_column(String(16))
+    work_started_at: Mapped[datetime | None]
+    work_ended_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    runbook_name: Mapped[str | None] = mapped_column(String(80))
+    runbook_ts: Mapped[str | None] = mapped_column(String(32))
+    escalation_since: Mapped[datetime | None]
+    escalation_what: Mapped[str | None] = mapped_column(String(32))
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     entries: Mapped[list[TimelineEntry]] = relationship(back_populates="incident", cascade="all, delete-orphan")
     roles: Mapped[list[RoleAssignment]] = relationship(cascade="all, delete-orphan")
@@ -215,6 +230,28 @@ class ActionItem(Base):
     done_at: Mapped[datetime | None]
     done_by: Mapped[str | None] = mapped_column(String(32))
     last_reminded_at: Mapped[datetime | None]
+
+
+class RunbookStep(Base):
+    """One step of planned work's runbook, and what happened to it (bot/domain/planned_work.py)."""
+
+    __tablename__ = "runbook_steps"
+    __table_args__ = (UniqueConstraint("incident_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(80))
+    expected: Mapped[float | None]
+    timeout: Mapped[float | None]
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    started_at: Mapped[datetime | None]
+    started_by: Mapped[str | None] = mapped_column(String(32))
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    overrun_nudged_at: Mapped[datetime | None]
 
 
 class ReminderClaim(Base):

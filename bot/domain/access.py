@@ -11,8 +11,10 @@ from collections.abc import Callable
 from bot.domain.changes import IncidentError
 from bot.domain.records import ActionItemRecord, IncidentRecord
 from bot.domain.requests import (
+    AcknowledgeEscalation,
     AddActionItem,
     AddFactor,
+    AttachRunbook,
     AddNote,
     AddWhy,
     ChangeSeverity,
@@ -29,7 +31,10 @@ from bot.domain.requests import (
     DeleteMessage,
     EditMessage,
     FillPostmortem,
+    EscalateWork,
+    FinishWork,
     MarkPostmortemDone,
+    PlanWork,
     PostUpdate,
     PushActionItem,
     React,
@@ -45,6 +50,7 @@ from bot.domain.requests import (
     SetMilestone,
     SetRole,
     SnoozeNudges,
+    StepAction,
     Tag,
     Untag,
     Via,
@@ -63,14 +69,16 @@ _COMMANDS = (
     Declare, RetrySetup, ChangeStatus, PostUpdate, ChangeSeverity, SetLead, SetRole, AddNote, SetMilestone,
     AddActionItem, SetDeadline, ClearDeadline, Tag, Untag, MarkPostmortemDone, RepostPostmortem,
     WriteUp, SetImpact, AddWhy, ClearWhys, AddFactor, ClearFactors,
+    PlanWork, AttachRunbook, StepAction, FinishWork, EscalateWork,
 )
 WAYS_IN: dict[Via, tuple[type, ...]] = {
     Via.COMMAND: _COMMANDS,
     Via.REACTION: (React,),
     Via.BUTTON: (
         ChangeStatus, SetLead, SnoozeNudges, Decide, CompleteActionItem, PushActionItem, DeclareFromAlerts, ConfirmMitigated,
+        StepAction, AcknowledgeEscalation,
     ),
-    Via.FORM: (Declare, ChangeStatus, ChangeSeverity, PostUpdate, FillPostmortem),
+    Via.FORM: (Declare, ChangeStatus, ChangeSeverity, PostUpdate, FillPostmortem, PlanWork, AttachRunbook, StepAction),
     Via.MESSAGE: (EditMessage, DeleteMessage),
     Via.IMPORT: (Declare, RecordMessage, EditMessage, React, CloseImported),
     Via.ALERT: (ReceiveAlerts,),
@@ -97,7 +105,7 @@ def needs_membership(request: Request, item: ActionItemRecord | None = None) -> 
         return False
     if request.via is Via.MESSAGE:
         return False  # Slack already let them edit or delete it; the record follows what Slack holds
-    if isinstance(request.intent, (Declare, RetrySetup, DeclareFromAlerts)):
+    if isinstance(request.intent, (Declare, PlanWork, RetrySetup, DeclareFromAlerts)):
         return False
     if isinstance(request.intent, (CompleteActionItem, PushActionItem)) and item is not None:
         return item.owner_id != request.actor

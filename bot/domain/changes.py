@@ -58,6 +58,8 @@ class Change:
     post_postmortem: bool = False
     resolved: bool = False  # this change resolved the incident (not merely touched a resolved one)
     invite: tuple[str, ...] = ()
+    runbook: str | None = None  # planned work: "post" the runbook message, or "update" it in place
+    work_log: bool = False  # planned work is over: the after report and the work log
     extra: list["Change"] = field(default_factory=list)  # follow-on changes (e.g. resolution)
 
     def all(self) -> list["Change"]:

@@ -47,10 +47,10 @@ def slug_choices(title: str, incident_id: int) -> list[str]:
     return choices + [str(incident_id)]
 
 
-def channel_name(title: str, declared_at: datetime, tz: ZoneInfo, attempt: int = 1, slug: str | None = None) -> str:
+def channel_name(title: str, declared_at: datetime, tz: ZoneInfo, attempt: int = 1, slug: str | None = None, kind: str = "inc-") -> str:
     """`inc-20261122-checkout-api-returns-502`, with `-2`, `-3`… on later attempts (name_taken).
-    `slug` (one of slug_choices) replaces the title's own."""
-    prefix = "inc-" + declared_at.astimezone(tz).strftime("%Y%m%d") + "-"
+    `slug` (one of slug_choices) replaces the title's own; `kind` is planned work's `rel-` or `mnt-`."""
+    prefix = kind + declared_at.astimezone(tz).strftime("%Y%m%d") + "-"
     suffix = "" if attempt <= 1 else f"-{attempt}"
     room = MAX_CHANNEL_NAME - len(prefix) - len(suffix)
     slug = (slug if slug is not None else slugify(title))[:room].rstrip("-_") or FALLBACK_SLUG

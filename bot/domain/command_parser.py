@@ -15,6 +15,7 @@ from bot.domain.records import ACTION_CLASSES, FACTOR_CATEGORIES, SEVERITIES, ST
 from bot.domain.requests import (
     AddActionItem,
     AddFactor,
+    AttachRunbook,
     AddNote,
     AddWhy,
     ChangeSeverity,
@@ -23,8 +24,11 @@ from bot.domain.requests import (
     ClearFactors,
     ClearWhys,
     Declare,
+    EscalateWork,
+    FinishWork,
     Intent,
     MarkPostmortemDone,
+    PlanWork,
     PostUpdate,
     RepostPostmortem,
     RetrySetup,
@@ -33,9 +37,11 @@ from bot.domain.requests import (
     SetLead,
     SetMilestone,
     SetRole,
+    StepAction,
     Tag,
     Untag,
     WriteUp,
+    UseRunbook,
 )
 from bot.domain.storable_text import storable
 from bot.i18n import N_, Message
@@ -141,6 +147,14 @@ USAGE = {
     "tag": N_("`/incident tag <name> [more names]` (a cause class such as `db`, `deploy`, `network`; no name lists the tags)"),
     "untag": N_("`/incident untag <name>`"),
     "stats": N_("`/incident stats [30d|90d|365d]` (anywhere: counts, TTD/TTM/TTR per month, missed targets, repeated tags)"),
+    "plan": N_(
+        "`/incident plan release|maintenance <title> at <time> [for <duration>] [go-no-go <time>] [rollback-by <time or duration>]` "
+        "(anywhere; no text opens a form)"
+    ),
+    "runbook": N_("`/incident runbook` (paste the steps in a form) or `/incident runbook use <name>` (a checklist from RUNBOOK_DIR)"),
+    "step": N_("`/incident step <n> start|done|failed|skip [reason]` (as the runbook's buttons)"),
+    "finish": N_("`/incident finish [completed|rolled-back|stopped]` (planned work is over: the after report and the work log)"),
+    "escalate": N_("`/incident escalate [P1|P2|P3|P4]` (planned work becomes an incident, keeping its timeline)"),
     "help": N_("`/incident help`"),
 }
 
@@ -440,6 +454,84 @@ def _factor_category(word: str) -> str:
             )
         )
     return category
+_PLAN_OPTIONS = ("at", "for", "go-no-go", "rollback-by")
+_TIME_START = re.compile(r"^(\d{1,2}:\d{2}|\d{4}-\d{2}-\d{2}([T ].*)?)$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_CLOCK = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
+
+
+def _plan(word: str, rest: str) -> PlanWork:
+    """`release|maintenance <title> at <time> [for <d>] [go-no-go <time>] [rollback-by <time|d>]`; empty: the form."""
+    if not rest:
+        return PlanWork(kind="", title="")
+    kind, _, text = rest.partition(" ")
+    kind = kind.lower()
+    if kind not in ("release", "maintenance"):
+        raise UsageError(Message(N_("Say what is planned: `release` or `maintenance`. Use {usage}."), {"usage": _usage("plan")}))
+    words = text.split()
+    # The title ends at the last `at` followed by a time: a title may say "at" too.
+    starts = [i for i, w in enumerate(words[:-1]) if w.lower() == "at" and _TIME_START.match(words[i + 1])]
+    if not starts:
+        raise UsageError(Message(N_("Say when it starts: `at <time>`. Use {usage}."), {"usage": _usage("plan")}))
+    title, options, i = " ".join(words[: starts[-1]]), {}, starts[-1]
+    while i < len(words):
+        option = words[i].lower()
+        if option not in _PLAN_OPTIONS or option in options or i + 1 >= len(words):
+            raise UsageError(Message(N_("`{word}` is not understood here. Use {usage}."), {"word": _quote(words[i]), "usage": _usage("plan")}))
+        value = words[i + 1]
+        i += 2
+        # `YYYY-MM-DD HH:MM` is two words; keep them together.
+        if _DATE.match(value) and i < len(words) and _CLOCK.match(words[i]):
+            value, i = f"{value} {words[i]}", i + 1
+        options[option] = value
+    if not title:
+        raise UsageError(Message(N_("Give the work a title. Use {usage}."), {"usage": _usage("plan")}))
+    if len(title) > MAX_TITLE:
+        raise UsageError(Message(N_("The title is {length} characters; keep it under {most}. Use {usage}."), {"length": len(title), "most": MAX_TITLE, "usage": _usage("plan")}))
+    return PlanWork(
+        kind=kind, title=title, start_text=options["at"], duration_text=options.get("for"),
+        go_no_go_text=options.get("go-no-go"), rollback_text=options.get("rollback-by"),
+    )
+
+
+def _runbook(word: str, rest: str) -> AttachRunbook | UseRunbook:
+    if not rest:
+        return AttachRunbook(text="")  # the form
+    first, _, name = rest.partition(" ")
+    if first.lower() != "use" or not name.strip():
+        raise UsageError(Message(N_("Use {usage}."), {"usage": _usage("runbook")}))
+    return UseRunbook(name=name.strip())
+
+
+_STEP_ACTIONS = {"start": "start", "done": "done", "failed": "failed", "fail": "failed", "skip": "skip"}
+
+
+def _step(word: str, rest: str) -> StepAction:
+    number, _, more = rest.partition(" ")
+    action, _, reason = more.strip().partition(" ")
+    number = number.lstrip("#")
+    if not number.isdigit() or action.lower() not in _STEP_ACTIONS or len(number) > 4:
+        raise UsageError(Message(N_("Use {usage}."), {"usage": _usage("step")}))
+    return StepAction(number=int(number), action=_STEP_ACTIONS[action.lower()], reason=reason.strip())
+
+
+_OUTCOMES = {
+    "": "completed", "completed": "completed", "complete": "completed", "done": "completed",
+    "rolled-back": "rolled_back", "rolled_back": "rolled_back", "rollback": "rolled_back", "stopped": "stopped", "stop": "stopped",
+}
+
+
+def _finish(word: str, rest: str) -> FinishWork:
+    outcome = _OUTCOMES.get(rest.strip().lower())
+    if outcome is None:
+        raise UsageError(Message(N_("Use {usage}."), {"usage": _usage("finish")}))
+    return FinishWork(outcome=outcome)
+
+
+def _escalate(word: str, rest: str) -> EscalateWork:
+    if rest and rest.upper() not in SEVERITIES:
+        raise UsageError(Message(N_("Severity must be one of {severities}. Use {usage}."), {"severities": ", ".join(SEVERITIES), "usage": _usage("escalate")}))
+    return EscalateWork(severity=rest.upper() or None)
 
 
 def _no_arguments(command: Command):
@@ -504,5 +596,10 @@ _PARSERS = {
     "factor": _factor,
     "catchup": _no_arguments(Catchup()),
     "catch-up": _no_arguments(Catchup()),
+    "plan": _plan,
+    "runbook": _runbook,
+    "step": _step,
+    "finish": _finish,
+    "escalate": _escalate,
     **{word: _milestone for word in TIME_MILESTONES},
 }

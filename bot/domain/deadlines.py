@@ -42,6 +42,10 @@ def clear_deadline(store: IncidentStore, incident: IncidentRecord, intent: Clear
 
 def decide(store: IncidentStore, incident: IncidentRecord, intent: Decide, ctx: Context) -> Change:
     """A choice from the decision prompt. The prompt names its deadline, so a second press is refused."""
+    if incident.is_planned_work:
+        from bot.domain import planned_work  # which builds on this module's neighbours
+
+        return planned_work.decide(store, incident, intent, ctx)
     _require_open(incident)
     decision = intent.decision
     if decision not in DECISIONS:

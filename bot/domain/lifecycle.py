@@ -125,6 +125,8 @@ def retry_setup(incident: IncidentRecord, intent: RetrySetup, ctx: Context) -> C
 
 def change_status(store: IncidentStore, incident: IncidentRecord, intent: ChangeStatus, ctx: Context) -> Change:
     status, message = intent.status, intent.message
+    if status == "resolved":
+        refuse_resolving_planned_work(incident)
     if status not in STATUSES:
         raise IncidentError(Message(N_("Status must be one of {statuses}."), {"statuses": ", ".join(STATUSES)}))
     previous = incident.status
@@ -243,6 +245,18 @@ def close_imported(store: IncidentStore, incident: IncidentRecord, intent: Close
     return None
 
 
+PLANNED_WORK_ENDS = N_(
+    "Planned work ends with `/incident finish` (completed), `/incident finish rolled-back` or `/incident finish stopped`, "
+    "which also posts the after report and the work log."
+)
+
+
+def refuse_resolving_planned_work(incident: IncidentRecord) -> None:
+    """Planned work is resolved by finishing it, so its after report and work log are never skipped."""
+    if incident.is_planned_work and incident.is_open:
+        raise IncidentError(PLANNED_WORK_ENDS)
+
+
 def require_open(incident: IncidentRecord) -> None:
     if not incident.is_open:
         raise IncidentError(_already_resolved(incident))
@@ -261,6 +275,8 @@ def _severities() -> Message:
 
 def set_milestone(store: IncidentStore, incident: IncidentRecord, intent: SetMilestone, ctx: Context) -> Change:
     name = intent.milestone
+    if name == "resolved":
+        refuse_resolving_planned_work(incident)
     current = milestones(store, incident)
     if name == "resolved" and intent.time_text is None and not incident.is_open:
         at = current["resolved"].at
@@ -310,6 +326,8 @@ def _check_order(name: str, at: datetime, current: dict[str, MilestoneTime], ctx
 def sync_resolution(store: IncidentStore, incident: IncidentRecord, ctx: Context) -> Change | None:
     """Resolve or reopen the incident when its resolved milestone appears or goes away."""
     resolved = milestones(store, incident)["resolved"]
+    if incident.is_planned_work and incident.is_open:
+        return None  # planned work ends by finishing it (planned_work.finish), never by a ✅ on a message
     if resolved.at is not None and incident.status != "resolved":
         previous, incident.status = incident.status, "resolved"
         record(store, incident, "status", ctx, "", {"from": previous, "to": "resolved"})

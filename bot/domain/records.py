@@ -77,6 +77,26 @@ class IncidentRecord:
     whys: list[str] | None = None  # the 5 whys, in order
     factors: dict[str, list[str]] | None = None  # fishbone: category -> factors, in FACTOR_CATEGORIES
     near_miss: bool = False  # no user impact: a short-form postmortem, no customer notice, counted apart
+    # Planned work (bot/domain/planned_work.py): a release or a maintenance run from a runbook.
+    kind: str = "incident"  # incident | release | maintenance
+    planned_start: datetime | None = None
+    planned_end: datetime | None = None
+    go_no_go_at: datetime | None = None
+    rollback_by: datetime | None = None
+    work_status: str | None = None  # planned | in_progress | completed | rolled_back | stopped
+    work_started_at: datetime | None = None
+    work_ended_at: datetime | None = None
+    escalated_at: datetime | None = None  # when the planned work became an incident
+    runbook_name: str | None = None  # the RUNBOOK_DIR file the steps came from; None when pasted
+    runbook_ts: str | None = None  # the runbook message, updated in place
+    # The escalation chain running (a failed step, an unanswered prompt) until someone acknowledges it.
+    escalation_since: datetime | None = None
+    escalation_what: str | None = None  # "step:<n>" | "prompt"
+    escalation_level: int = 0  # how many people of ESCALATION_CHAIN were already called
+
+    @property
+    def is_planned_work(self) -> bool:
+        return self.kind != "incident"
 
     @property
     def is_open(self) -> bool:
@@ -85,6 +105,26 @@ class IncidentRecord:
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
+
+
+@dataclass
+class StepRecord:
+    """One runbook step: what to do, who, how long it should take, and what happened."""
+
+    id: int
+    incident_id: int
+    number: int  # 1-based, in runbook order
+    text: str
+    owner: str | None = None  # a user id (U…), or a name as written (`@dba`) when Slack gave no id
+    expected: float | None = None  # minutes
+    timeout: float | None = None  # minutes
+    state: str = "pending"  # pending | running | done | failed | skipped
+    started_at: datetime | None = None
+    started_by: str | None = None
+    ended_at: datetime | None = None
+    ended_by: str | None = None
+    reason: str | None = None  # why it was skipped
+    overrun_nudged_at: datetime | None = None
 
 
 @dataclass(frozen=True)

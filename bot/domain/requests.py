@@ -214,6 +214,61 @@ class FillPostmortem:
     cause: str
     whys: tuple[str, ...]
     factors: tuple[tuple[str, tuple[str, ...]], ...]  # (category, factors) for each category
+# --- planned work (bot/domain/planned_work.py) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanWork:
+    """`/incident plan release|maintenance <title> at <time> [for <d>] [go-no-go <time>] [rollback-by <time|d>]`."""
+
+    kind: str  # release | maintenance; empty from a bare `/incident plan`: open the form
+    title: str
+    start_text: str = ""
+    duration_text: str | None = None
+    go_no_go_text: str | None = None
+    rollback_text: str | None = None  # a time, or a duration from the planned start
+    origin_channel: str | None = None
+    team_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AttachRunbook:
+    """Runbook steps: pasted text (one step per line) or a Markdown checklist from RUNBOOK_DIR."""
+
+    text: str
+    name: str | None = None  # the file's name, when it came from RUNBOOK_DIR
+    checklist: bool = False  # parse as a Markdown checklist (a file), not as pasted lines
+
+
+@dataclass(frozen=True)
+class UseRunbook:
+    """`/incident runbook use <name>`: the Slack layer reads the file and attaches it (AttachRunbook)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class StepAction:
+    """A runbook step's button (or `/incident step <n> start|done|failed|skip [reason]`)."""
+
+    number: int
+    action: str  # start | done | failed | skip
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class FinishWork:
+    outcome: str  # completed | rolled_back | stopped
+
+
+@dataclass(frozen=True)
+class EscalateWork:
+    severity: str | None = None  # None: P2
+
+
+@dataclass(frozen=True)
+class AcknowledgeEscalation:
+    since_iso: str  # the escalation the button was made for: a second press acknowledges nothing
 
 
 # --- the channel's messages --------------------------------------------------------------
@@ -263,10 +318,11 @@ class CloseImported:
 class ReminderSent:
     """The clock sends a reminder: claimed once, and the incident remembers it."""
 
-    kind: str  # nudge | lead | deadline_warning | deadline | review | action
+    kind: str  # nudge | lead | deadline_warning | deadline | review | action | start | report | overrun | escalate
     claim_key: str
     at: datetime
     item_id: int | None = None
+    step: int | None = None  # the runbook step an overrun nudge is about
 
 
 # --- alerts (bot/domain/alerts.py) -------------------------------------------------------
@@ -313,6 +369,7 @@ Intent = (
     | Tag | Untag | MarkPostmortemDone | RepostPostmortem | React | RecordMessage | EditMessage | DeleteMessage
     | CloseImported | ReminderSent | ReceiveAlerts | DeclareFromAlerts | ConfirmMitigated
     | WriteUp | SetImpact | AddWhy | ClearWhys | AddFactor | ClearFactors | FillPostmortem
+    | PlanWork | AttachRunbook | UseRunbook | StepAction | FinishWork | EscalateWork | AcknowledgeEscalation
 )
 
 

@@ -17,6 +17,7 @@ from bot.domain.records import (
     MessageEntry,
     NewEntry,
     SlackMessage,
+    StepRecord,
 )
 
 
@@ -59,6 +60,15 @@ class IncidentStore(Protocol):
     def action_items(self, incident_id: int) -> list[ActionItemRecord]: ...
 
     def last_update_at(self, incident_id: int, kinds: tuple[str, ...]) -> datetime | None: ...
+
+    # --- runbook steps (planned work) ---------------------------------------------------
+    def steps(self, incident_id: int) -> list[StepRecord]: ...
+
+    def replace_steps(self, incident_id: int, plans) -> None:
+        """Store the runbook's steps (bot.domain.runbooks.StepPlan), numbered from 1, replacing the old ones."""
+        ...
+
+    def save_step(self, step: StepRecord) -> None: ...
 
     # --- messages and marks -----------------------------------------------------------
     def message(self, channel_id: str, ts: str, *, for_update: bool = False) -> MessageEntry | None: ...

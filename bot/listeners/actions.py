@@ -11,6 +11,7 @@ from bot.alerts import texts as alert_texts
 from bot.domain import access, lifecycle
 from bot.domain.changes import IncidentError
 from bot.domain.requests import (
+    AcknowledgeEscalation,
     ChangeStatus,
     CompleteActionItem,
     ConfirmMitigated,
@@ -21,13 +22,15 @@ from bot.domain.requests import (
     Request,
     SetLead,
     SnoozeNudges,
+    StepAction,
     Via,
 )
 from bot.gate import NO_SUCH_INCIDENT_FOR_BUTTON
 from bot.i18n import N_, Message
 from bot.services import Services
-from bot.slack import blocks
-from bot.slack.after_ack import Ephemeral, OpenForm, PublishHome, run_after_ack
+from bot.domain import planned_work
+from bot.slack import blocks, work_blocks
+from bot.slack.after_ack import Ephemeral, OpenForm, OpenSkipForm, PublishHome, run_after_ack
 from bot.slack.membership import MembershipUnknown
 from storage.incident_store import reading
 
@@ -46,6 +49,9 @@ def register(app) -> None:
     app.action(blocks.ACTION_PUSH)(ack=push_action_item, lazy=[run_after_ack])
     app.action(alert_texts.DECLARE)(ack=declare_from_alerts, lazy=[alert_delivery.run_after_button])
     app.action(alert_texts.MARK_MITIGATED)(ack=mark_mitigated_from_alerts, lazy=[run_after_ack])
+    for action, action_id in work_blocks.STEP_ACTIONS.items():
+        app.action(action_id)(ack=open_skip_form if action == "skip" else press_step, lazy=[run_after_ack])
+    app.action(work_blocks.ESCALATION_ACK)(ack=acknowledge_escalation, lazy=[run_after_ack])
 
 
 def open_status_form(ack, body: dict, action: dict, context, services: Services) -> None:
@@ -118,6 +124,50 @@ def mark_mitigated_from_alerts(ack, body: dict, action: dict, context, services:
     incident_ref, _, at_iso = str(action.get("value", "")).partition("|")
     incident_id = int(incident_ref) if incident_ref.isdigit() else 0
     context["after_ack"] = _submit(body, services, ConfirmMitigated(at_iso), incident_id)
+
+
+def press_step(ack, body: dict, action: dict, context, services: Services) -> None:
+    """A runbook step's Start, Done or Failed: the same as `/incident step <n> start|done|failed`."""
+    ack()
+    pressed = next(a for a, action_id in work_blocks.STEP_ACTIONS.items() if action_id == action.get("action_id"))
+    incident_id, number = _step_value(action)
+    context["after_ack"] = _submit(body, services, StepAction(number, pressed), incident_id)
+
+
+def open_skip_form(ack, body: dict, action: dict, context, services: Services) -> None:
+    """Skip asks why first; the form's submission is the step's skip."""
+    ack()
+    user, channel = body["user"]["id"], _channel(body)
+    incident_id, number = _step_value(action)
+    try:
+        with reading(services.db) as store:
+            incident = store.incident(incident_id)
+            steps = store.steps(incident_id) if incident else []
+        if incident is None:
+            raise IncidentError(NO_SUCH_INCIDENT_FOR_BUTTON)
+        access.check_member(incident, user, services.is_member)
+        # Refused with the reason the gate would give, before anyone types a reason.
+        planned_work.check_step_action(incident, steps, number, "skip", reason=None)
+    except IncidentError as error:
+        context["after_ack"] = [Ephemeral(channel, user, error.message)]
+        return
+    except MembershipUnknown as error:
+        context["after_ack"] = [Ephemeral(channel, user, _membership_unknown(error))]
+        return
+    context["after_ack"] = [OpenSkipForm(trigger_id=body.get("trigger_id", ""), incident_id=incident_id, number=number, user=user)]
+
+
+def acknowledge_escalation(ack, body: dict, action: dict, context, services: Services) -> None:
+    ack()
+    incident_ref, _, since_iso = str(action.get("value", "")).partition("|")
+    incident_id = int(incident_ref) if incident_ref.isdigit() else 0
+    context["after_ack"] = _submit(body, services, AcknowledgeEscalation(since_iso), incident_id)
+
+
+def _step_value(action: dict) -> tuple[int, int]:
+    """`<incident id>|<step number>`; a malformed value names no step."""
+    incident, _, number = str(action.get("value", "")).partition("|")
+    return (int(incident) if incident.isdigit() else 0), (int(number) if number.isdigit() else 0)
 
 
 def _submit(body: dict, services: Services, intent: Intent, incident_id: int | None = None) -> list:

@@ -9,14 +9,16 @@ from dataclasses import dataclass, field
 from bot.domain import command_parser as cp
 from bot.domain.access import NOT_A_MEMBER
 from bot.domain.changes import IncidentError
-from bot.domain.requests import Declare, Request, Via
+from bot.domain import runbooks
+from bot.domain.requests import AttachRunbook, Declare, PlanWork, Request, UseRunbook, Via
 from bot.domain.times import utcnow
 from bot.gate import NOT_AN_INCIDENT_CHANNEL
 from bot.i18n import N_, Message, Translator
 from bot.slack.formatting import safe
 from bot.services import Services
 from bot.slack import texts
-from bot.slack.after_ack import OpenStartForm, run_after_ack
+from bot.slack import work_blocks
+from bot.slack.after_ack import OpenForm, OpenPlanForm, OpenStartForm, run_after_ack
 from bot.slack.catchup import catchup_text
 from bot.slack.membership import MembershipUnknown
 from bot.stats.delivery import ShowStats
@@ -90,8 +92,49 @@ def _change(intent, command: dict, services: Services, t: Translator) -> Outcome
             title=intent.title, severity=intent.severity, private=intent.private, near_miss=intent.near_miss,
             origin_channel=channel, team_id=command.get("team_id"),
         )
+    if isinstance(intent, PlanWork):
+        if not intent.kind:
+            return Outcome("", [OpenPlanForm(trigger_id=command.get("trigger_id", ""), origin_channel=channel, user=user)])
+        intent = PlanWork(**{**intent.__dict__, "origin_channel": channel, "team_id": command.get("team_id")})
+    if isinstance(intent, AttachRunbook) and not intent.text:
+        incident = _member_incident(channel, user, services)
+        return Outcome("", [OpenForm(trigger_id=command.get("trigger_id", ""), form=work_blocks.RUNBOOK_FORM, incident_id=incident.id, user=user)])
+    if isinstance(intent, UseRunbook):
+        intent = _runbook_file(intent, services)
     change = services.gate.submit(Request(intent, actor=user, via=Via.COMMAND, channel_id=channel))
     return Outcome(texts.reply(change, t), change.all())
+
+
+def _member_incident(channel: str, user: str, services: Services):
+    """The incident of this channel, for a member: a form opens only for someone who could submit it."""
+    with reading(services.db) as store:
+        incident = store.incident_in(channel)
+    if incident is None:
+        raise IncidentError(NOT_AN_INCIDENT_CHANNEL)
+    if not services.is_member(channel, user):
+        raise IncidentError(NOT_A_MEMBER)
+    return incident
+
+
+def _runbook_file(intent: UseRunbook, services: Services) -> AttachRunbook:
+    """`/incident runbook use <name>`: `<name>.md` in RUNBOOK_DIR, read here; the domain parses it."""
+    folder = services.settings.runbook_dir
+    if folder is None:
+        raise IncidentError(N_("No runbook folder is set up (RUNBOOK_DIR). Paste the steps instead: `/incident runbook`."))
+    try:
+        name = runbooks.check_name(intent.name)
+    except runbooks.RunbookError as error:
+        raise IncidentError(error.message) from None
+    path = folder / f"{name}.md"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        log.info("runbook %s could not be read: %s", path, error)
+        known = sorted(p.stem for p in folder.glob("*.md"))[:10] if folder.is_dir() else []
+        raise IncidentError(
+            Message(N_("There is no runbook `{name}`. Runbooks here: {known}."), {"name": name, "known": ", ".join(f"`{k}`" for k in known) or "—"})
+        ) from None
+    return AttachRunbook(text=text, name=name, checklist=True)
 
 
 def _answer_question(query: cp.Query, command: dict, services: Services, t: Translator) -> Outcome:

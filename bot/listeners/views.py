@@ -8,10 +8,22 @@ from __future__ import annotations
 
 from bot.domain.changes import IncidentError
 from bot.domain.records import FACTOR_CATEGORIES
-from bot.domain.requests import ChangeSeverity, ChangeStatus, Declare, FillPostmortem, Intent, PostUpdate, Request, Via
+from bot.domain.requests import (
+    AttachRunbook,
+    ChangeSeverity,
+    ChangeStatus,
+    Declare,
+    FillPostmortem,
+    Intent,
+    PlanWork,
+    PostUpdate,
+    Request,
+    StepAction,
+    Via,
+)
 from bot.i18n import N_
 from bot.services import Services
-from bot.slack import blocks
+from bot.slack import blocks, work_blocks
 from bot.slack.after_ack import run_after_ack
 from bot.slack.formatting import markup_from_plain
 from bot.slack.membership import MembershipUnknown
@@ -23,6 +35,9 @@ def register(app) -> None:
     app.view(blocks.SEVERITY_FORM)(ack=submit_severity_form, lazy=[run_after_ack])
     app.view(blocks.UPDATE_FORM)(ack=submit_update_form, lazy=[run_after_ack])
     app.view(blocks.POSTMORTEM_FORM)(ack=submit_postmortem_form, lazy=[run_after_ack])
+    app.view(work_blocks.PLAN_FORM)(ack=submit_plan_form, lazy=[run_after_ack])
+    app.view(work_blocks.RUNBOOK_FORM)(ack=submit_runbook_form, lazy=[run_after_ack])
+    app.view(work_blocks.SKIP_FORM)(ack=submit_skip_form, lazy=[run_after_ack])
 
 
 def submit_start_form(ack, body: dict, view: dict, context, services: Services) -> None:
@@ -80,10 +95,40 @@ def submit_postmortem_form(ack, body: dict, view: dict, context, services: Servi
     _submit(ack, context, services, body, view, intent, {**fields, None: "summary"})
 
 
-def _submit(ack, context, services: Services, body: dict, view: dict, intent: Intent, blocks_by_field: dict) -> None:
+def submit_plan_form(ack, body: dict, view: dict, context, services: Services) -> None:
+    """`/incident plan` with no text: the same as the command with these fields."""
+    values = _values(view)
+    intent = PlanWork(
+        kind=values.get("kind") or "",
+        title=markup_from_plain(values.get("title") or "").strip(),
+        start_text=values.get("start") or "",
+        duration_text=values.get("duration") or None,
+        go_no_go_text=values.get("go_no_go") or None,
+        rollback_text=values.get("rollback") or None,
+        origin_channel=view.get("private_metadata") or None,
+        team_id=(body.get("team") or {}).get("id"),
+    )
+    fields = {"kind": "kind", "title": "title", "start": "start", "duration": "duration", "go_no_go": "go_no_go", "rollback": "rollback", None: "title"}
+    _submit(ack, context, services, body, view, intent, fields)
+
+
+def submit_runbook_form(ack, body: dict, view: dict, context, services: Services) -> None:
+    intent = AttachRunbook(text=markup_from_plain(_values(view).get("steps") or ""))
+    _submit(ack, context, services, body, view, intent, {None: "steps"})
+
+
+def submit_skip_form(ack, body: dict, view: dict, context, services: Services) -> None:
+    """A step's Skip, with the reason asked for: the same as `/incident step <n> skip <reason>`."""
+    incident, _, number = (view.get("private_metadata") or "").partition("|")
+    intent = StepAction(int(number) if number.isdigit() else 0, "skip", markup_from_plain(_values(view).get("reason") or ""))
+    _submit(ack, context, services, body, view, intent, {None: "reason"}, incident_id=int(incident) if incident.isdigit() else 0)
+
+
+def _submit(ack, context, services: Services, body: dict, view: dict, intent: Intent, blocks_by_field: dict, incident_id: int | None = None) -> None:
     """Hand the form to the gate; a refusal is shown in the form, beside the input it is about."""
     metadata = view.get("private_metadata") or ""
-    incident_id = None if isinstance(intent, Declare) else int(metadata) if metadata.isdigit() else 0
+    if incident_id is None:
+        incident_id = None if isinstance(intent, (Declare, PlanWork)) else int(metadata) if metadata.isdigit() else 0
     request = Request(intent, actor=body["user"]["id"], via=Via.FORM, incident_id=incident_id)
     try:
         change = services.gate.submit(request)

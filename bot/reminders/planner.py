@@ -19,6 +19,7 @@ from bot.domain.changes import IncidentError
 from bot.domain.records import ActionItemRecord, IncidentRecord
 from bot.domain.requests import ReminderSent, Request, Via
 from bot.domain.times import utcnow
+from bot.reminders import work_reminders
 from bot.reminders.clock import Clock
 from bot.reminders.rhythm import timers_for
 from bot.services import Services
@@ -27,7 +28,7 @@ from storage.incident_store import reading
 
 log = logging.getLogger(__name__)
 
-INCIDENT_TIMER_KINDS = ("nudge", "lead", "deadline_warning", "deadline", "review")
+INCIDENT_TIMER_KINDS = ("nudge", "lead", "deadline_warning", "deadline", "review", "start", "report", "escalate")
 
 
 @dataclass
@@ -66,6 +67,7 @@ def sync_incident(
         wanted = timers_for(store, incident, settings.rhythm, settings.timezone, now)
         slots = [f"{kind}:{incident_id}" for kind in INCIDENT_TIMER_KINDS]
         slots += [f"action:{item.id}" for item in store.action_items(incident_id)]
+        slots += [f"overrun:{incident_id}:{step.number}" for step in store.steps(incident_id)]
         claimed = store.claimed_reminders([t.claim_key for t in wanted])
 
     def scheduled(job_id: str) -> datetime | None:
@@ -127,8 +129,9 @@ def _send_if_due(runtime: Runtime, job_id: str, kind: str, subject_id: int, at: 
         incident_id = item.incident_id if item is not None else None if kind == "action" else subject_id
     if incident_id is None:
         return None
+    step = int(job_id.rsplit(":", 1)[1]) if kind == "overrun" else None
     request = Request(
-        ReminderSent(kind, f"{job_id}@{at.isoformat()}", at, item.id if item else None),
+        ReminderSent(kind, f"{job_id}@{at.isoformat()}", at, item.id if item else None, step),
         actor=None, via=Via.CLOCK, incident_id=incident_id,
     )
     try:
@@ -139,6 +142,12 @@ def _send_if_due(runtime: Runtime, job_id: str, kind: str, subject_id: int, at: 
     with reading(services.db) as store:
         incident = store.incident(incident_id)
         item = store.action_item(item.id) if item else None
+        if incident.is_planned_work:
+            # Claimed and committed first: a crash after this loses one reminder rather than sending it twice.
+            message = work_reminders.message(kind, incident, step, store, services, utcnow())
+            if message is not None:
+                _post(runtime.client, Outgoing(*message), incident_id)
+                return incident_id
     # Claimed and committed first: a crash after this loses one reminder rather than sending it twice.
     _post(runtime.client, _message(kind, incident, item, services, utcnow()), incident_id)
     return incident_id

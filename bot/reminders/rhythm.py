@@ -18,6 +18,7 @@ from bot.i18n import N_
 DEFAULT_NUDGE_MINUTES = {"P1": 15.0, "P2": 30.0, "P3": 60.0, "P4": 0.0}
 DEFAULT_LEAD_NUDGE_MINUTES = 5.0
 DEFAULT_POSTMORTEM_DUE_DAYS = 5
+DEFAULT_REPORT_MINUTES = 15.0  # planned work: a status report every quarter hour while it is in progress
 SNOOZE = timedelta(minutes=30)
 CONTINUE_FOR = timedelta(minutes=30)
 DEADLINE_WARNING = timedelta(minutes=10)
@@ -39,6 +40,8 @@ class Rhythm:
     nudge_minutes: dict[str, float]
     lead_nudge_minutes: float = DEFAULT_LEAD_NUDGE_MINUTES
     postmortem_due_days: int = DEFAULT_POSTMORTEM_DUE_DAYS
+    report_minutes: float = DEFAULT_REPORT_MINUTES
+    escalation: tuple = ()  # ESCALATION_CHAIN: ((who, timedelta), …), called in turn until acknowledged
 
     def cadence(self, severity: str) -> timedelta | None:
         minutes = self.nudge_minutes.get(severity, 0.0)
@@ -183,11 +186,45 @@ def timers_for(store, incident, rhythm: Rhythm, tz: ZoneInfo, now: datetime) -> 
         resolved_at=_resolved_at(store, incident) if not incident.is_open else None,
         postmortem_done=incident.postmortem_done_at is not None,
     )
-    timers = incident_timers(state, rhythm, tz, now)
+    if incident.is_planned_work:
+        timers = planned_work_timers(store, incident, state, rhythm, tz, now)
+    else:
+        timers = incident_timers(state, rhythm, tz, now)
     for item in store.action_items(incident.id):
         timer = action_timer(item.id, item.owner_id, item.due_date, item.status != "done", item.last_reminded_at, tz, now)
         if timer is not None:
             timers.append(timer)
+    return timers
+
+
+def planned_work_timers(store, incident, state: IncidentState, rhythm: Rhythm, tz: ZoneInfo, now: datetime) -> list[Timer]:
+    """Planned work's reminders: the planned start, a report every REPORT_MINUTES while in progress,
+    one overrun nudge per step past its timeout, the go/no-go and rollback prompts (the deadline),
+    and the escalation chain; once escalated, an incident's update nudges instead of the reports."""
+    from bot.domain import planned_work  # which uses this module's decisions
+
+    ident = incident.id
+    if not incident.is_open:
+        # An escalated one is an incident's record: its postmortem wants a review like any other.
+        if incident.escalated_at is None:
+            return []
+        return incident_timers(state, rhythm, tz, now)
+    escalated = incident.escalated_at is not None
+    timers = [t for t in incident_timers(state, rhythm, tz, now) if t.kind != "nudge" or escalated]
+    if incident.work_status == "planned" and incident.planned_start is not None:
+        timers.append(Timer(f"start:{ident}", "start", ident, incident.planned_start))
+    if incident.work_status == "in_progress" and not escalated and rhythm.report_minutes > 0:
+        cadence = Rhythm({"work": rhythm.report_minutes})
+        base = max(state.last_update_at, incident.work_started_at or state.last_update_at)
+        at = next_nudge("work", base, incident.last_nudged_at, None, cadence, now)
+        timers.append(Timer(f"report:{ident}", "report", ident, at))
+    for step in store.steps(ident):
+        at = planned_work.overrun_at(step)
+        if at is not None:
+            timers.append(Timer(f"overrun:{ident}:{step.number}", "overrun", ident, at))
+    at = planned_work.escalation_due(incident, rhythm.escalation)
+    if at is not None:
+        timers.append(Timer(f"escalate:{ident}", "escalate", ident, at))
     return timers
 
 
@@ -207,8 +244,21 @@ def reminder_sent(store, incident, intent, ctx):
         raise ReminderSkipped(f"reminder {intent.claim_key} is no longer wanted")
     if not store.claim_reminder(intent.claim_key, ctx.now):
         raise ReminderSkipped(f"reminder {intent.claim_key} was already sent by another clock")
-    if intent.kind == "nudge":
+    if intent.kind in ("nudge", "report"):
         incident.last_nudged_at = intent.at
+    elif intent.kind == "overrun":
+        step = next(s for s in store.steps(incident.id) if s.number == intent.step)
+        step.overrun_nudged_at = intent.at
+        store.save_step(step)
+    elif intent.kind == "escalate":
+        from bot.domain import planned_work
+
+        person = ctx.rhythm.escalation[incident.escalation_level][0]
+        planned_work.escalation_sent(store, incident, person, intent.at)
+    elif intent.kind == "deadline" and incident.is_planned_work:
+        from bot.domain import planned_work
+
+        planned_work.prompt_went_out(incident, intent.at, ctx.rhythm.escalation)
     elif intent.kind == "action":
         item = store.action_item(intent.item_id)
         item.last_reminded_at = intent.at

@@ -20,7 +20,8 @@ from bot.i18n import Message
 from bot.postmortem.delivery import deliver_postmortem
 from bot.reminders.planner import sync_incident
 from bot.services import Services
-from bot.slack import blocks, texts
+from bot.planned import delivery as work_delivery
+from bot.slack import blocks, texts, work_blocks
 from bot.slack.catchup import ShowCatchup, post_catchup
 from bot.slack.channel_setup import invite, set_up_channel
 from bot.slack.home import publish_home
@@ -51,9 +52,31 @@ class OpenForm:
 
 
 FORMS = {
-    blocks.STATUS_FORM: blocks.status_form, blocks.SEVERITY_FORM: blocks.severity_form, blocks.UPDATE_FORM: blocks.update_form,
+    blocks.STATUS_FORM: blocks.status_form,
+    blocks.SEVERITY_FORM: blocks.severity_form,
+    blocks.UPDATE_FORM: blocks.update_form,
     blocks.POSTMORTEM_FORM: blocks.postmortem_form,
+    work_blocks.RUNBOOK_FORM: lambda incident, t: work_blocks.runbook_form(incident.id, t),
 }
+
+
+@dataclass(frozen=True)
+class OpenPlanForm:
+    """`/incident plan` with no text: the form with the same fields."""
+
+    trigger_id: str
+    origin_channel: str
+    user: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenSkipForm:
+    """A step's Skip button: a form asking why."""
+
+    trigger_id: str
+    incident_id: int
+    number: int
+    user: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,7 +117,16 @@ def _run(step, client: WebClient, respond, services: Services) -> None:
     elif isinstance(step, OpenForm):
         with reading(services.db) as store:
             incident = store.incident(step.incident_id)
+            report = work_delivery.report_prefill(store, incident, services) if step.form == blocks.UPDATE_FORM else None
         view = FORMS[step.form](incident, services.t_for(step.user))
+        if report:
+            view["blocks"][0]["element"]["initial_value"] = report
+        _call("views.open", client.views_open, trigger_id=step.trigger_id, view=view)
+    elif isinstance(step, OpenPlanForm):
+        view = work_blocks.plan_form(step.origin_channel, services.t_for(step.user))
+        _call("views.open", client.views_open, trigger_id=step.trigger_id, view=view)
+    elif isinstance(step, OpenSkipForm):
+        view = work_blocks.skip_form(step.incident_id, step.number, services.t_for(step.user))
         _call("views.open", client.views_open, trigger_id=step.trigger_id, view=view)
     elif isinstance(step, Ephemeral):
         tell_privately(step.channel, step.user, step.text(services), client, respond)
@@ -124,15 +156,22 @@ def apply_change(change: Change, client: WebClient, respond, services: Services)
     if change.post_in_channel:
         _call("chat.postMessage", client.chat_postMessage, channel=incident.channel_id, text=texts.notice(change, t), incident=incident.id)
     if change.refresh_header and incident.header_ts:
+        if incident.is_planned_work:
+            with reading(services.db) as store:
+                header = work_blocks.header(incident, store.steps(incident.id), t)
+        else:
+            header = blocks.header(incident, milestones, t)
         _call(
             "chat.update",
             client.chat_update,
             channel=incident.channel_id,
             ts=incident.header_ts,
             text=blocks.header_text(incident, t),
-            blocks=blocks.header(incident, milestones, t),
+            blocks=header,
             incident=incident.id,
         )
+    if change.runbook or change.work_log:
+        work_delivery.deliver(change, incident, client, services)
     announcement = texts.announcement(change, incident, t) if change.announce and change.kind != "declared" else None
     if announcement and settings.announce_channel:
         _call("chat.postMessage", client.chat_postMessage, channel=settings.announce_channel, text=announcement, incident=incident.id)

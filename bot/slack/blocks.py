@@ -148,6 +148,8 @@ def postmortem_form(incident: IncidentRecord, t: Translator) -> dict:
 
 def header_text(incident: IncidentRecord, t: Translator) -> str:
     """Notification and fallback text for the header message."""
+    if incident.is_planned_work:
+        return safe(f"{t.word('work_kind', incident.kind)}: {incident.title} ({t.word('work_status', incident.work_status)})", 3000)
     said = t._(
         "{severity} incident: {title} ({status})", severity=incident.severity, title=incident.title, status=t.word("status", incident.status)
     )

@@ -7,11 +7,11 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.domain import channel_names, lifecycle
+from bot.domain import channel_names, lifecycle, planned_work
 from bot.domain.changes import Change
 from bot.i18n import N_
 from bot.services import Services
-from bot.slack import blocks, texts
+from bot.slack import blocks, texts, work_blocks, work_texts
 from bot.slack.formatting import channel_link, plain, safe
 from storage.incident_store import reading, record_delivery
 
@@ -41,16 +41,17 @@ def set_up_channel(incident_id: int, client: WebClient, respond, services: Servi
             services.incident_channels.remember(channel_id, incident_id)
         invite(client, incident.channel_id, incident.declared_by, incident.id)
         status = t.word("status", incident.status)
-        topic = channel_names.cut(plain(f"{incident.severity} · {status} · {incident.title}"), channel_names.MAX_TOPIC)
+        topic = plain(f"{incident.severity} · {status} · {incident.title}")
+        if incident.is_planned_work:
+            topic = plain(f"{t.word('work_kind', incident.kind)} · {t.word('work_status', incident.work_status)} · {incident.title}")
+        topic = channel_names.cut(topic, channel_names.MAX_TOPIC)
         _optional_step("conversations.setTopic", client.conversations_setTopic, channel=incident.channel_id, topic=topic)
         if incident.header_ts is None:
             with reading(services.db) as store:
                 milestones = lifecycle.milestones(store, incident)
-            posted = client.chat_postMessage(
-                channel=incident.channel_id,
-                text=blocks.header_text(incident, t),
-                blocks=blocks.header(incident, milestones, t),
-            )
+                steps = store.steps(incident.id)
+            header = work_blocks.header(incident, steps, t) if incident.is_planned_work else blocks.header(incident, milestones, t)
+            posted = client.chat_postMessage(channel=incident.channel_id, text=blocks.header_text(incident, t), blocks=header)
             record_delivery(services.db, incident_id, header_ts=posted["ts"])
             _optional_step("pins.add", client.pins_add, channel=incident.channel_id, timestamp=posted["ts"])
         incident = record_delivery(services.db, incident_id, setup_error=None)
@@ -85,8 +86,19 @@ def set_up_channel(incident_id: int, client: WebClient, respond, services: Servi
         return
     announce = services.settings.announce_channel
     if announce and announce != incident.channel_id and incident.setup_error is None and not announced_before:
-        change = Change(incident.id, "declared", incident.declared_by)
-        _optional_step("chat.postMessage", client.chat_postMessage, channel=announce, text=texts.announcement(change, incident, t))
+        if incident.is_planned_work:
+            with reading(services.db) as store:
+                text = work_texts.before_report(incident, store.steps(incident.id), t)
+        else:
+            text = texts.announcement(Change(incident.id, "declared", incident.declared_by), incident, t)
+        _optional_step("chat.postMessage", client.chat_postMessage, channel=announce, text=text)
+    if incident.is_planned_work:
+        said = services.t_for(incident.declared_by)._(
+            N_("{kind} #{id} is planned in {channel}. Attach its runbook there with `/incident runbook`."),
+            kind=services.t_for(incident.declared_by).word("work_kind", incident.kind), id=incident.id, channel=channel_link(incident.channel_id),
+        )
+        _tell_declarer(incident, f"{work_blocks.KIND_EMOJI.get(incident.kind, '')} {said}", client, respond)
+        return
     said = services.t_for(incident.declared_by)._(
         N_("Incident #{id} is open in {channel}."), id=incident.id, channel=channel_link(incident.channel_id)
     )
@@ -99,8 +111,10 @@ def _create_channel(client: WebClient, incident, tz) -> tuple[str, str]:
     title = plain(incident.title)
     slugs = channel_names.slug_choices(title, incident.id)
     choice, attempt = 0, 1
+    prefix = planned_work.CHANNEL_PREFIX.get(incident.kind, "inc-")
+    day = incident.planned_start or incident.declared_at  # a release's channel is named for the day it ships
     for _ in range(MAX_NAME_ATTEMPTS):
-        name = channel_names.channel_name(title, incident.declared_at, tz, attempt, slug=slugs[choice])
+        name = channel_names.channel_name(title, day, tz, attempt, slug=slugs[choice], kind=prefix)
         try:
             response = client.conversations_create(name=name, is_private=incident.is_private)
             return response["channel"]["id"], response["channel"]["name"]

@@ -102,6 +102,10 @@ def _incident_line(incident: IncidentRecord, seen: bool, now: datetime, t: Trans
         return f"*{incident.severity}* · :lock: {private} · {status}\n{age}"
     lead = t._("led by {person}", person=mention(incident.commander_id)) if incident.commander_id else t._("no commander yet")
     lock = ":lock: " if incident.is_private else ""
+    if incident.is_planned_work and incident.escalated_at is None:
+        # Planned work has no severity until it becomes an incident: its kind and state instead.
+        kind, state = t.word("work_kind", incident.kind), t.word("work_status", incident.work_status)
+        return f"*{kind}* · {_where(incident, True, t)} · {state}\n{age} · {lead}"
     return f"*{incident.severity}* · {lock}{_where(incident, True, t)} · {status}\n{age} · {lead}"
 
 

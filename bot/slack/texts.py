@@ -16,6 +16,7 @@ from bot.domain.records import MARKS, ActionItemRecord, IncidentRecord
 from bot.domain.tag_names import EXAMPLES
 from bot.i18n import N_, Message, Translator, Word
 from bot.reminders.rhythm import DECISIONS
+from bot.slack import work_texts
 from bot.slack.formatting import mention, safe
 
 INTERNAL_ERROR = N_(
@@ -42,6 +43,11 @@ NOTICE_EMOJI = {
     "untag": ":label:",
     "write_up": ":pencil:",
     "postmortem_form": ":pencil:",
+    "planned": ":calendar:",
+    "runbook": ":scroll:",
+    "finished": ":checkered_flag:",
+    "escalated": ":rotating_light:",
+    "escalation_ack": ":ok_hand:",
 }
 # What a notice, a reply or an announcement calls each kind of change.
 TITLES = {
@@ -65,6 +71,12 @@ TITLES = {
     "untag": N_("Tags"),
     "write_up": N_("Postmortem"),
     "postmortem_form": N_("Postmortem"),
+    "planned": N_("Planned work"),
+    "runbook": N_("Runbook"),
+    "step": N_("Runbook step"),
+    "finished": N_("Planned work over"),
+    "escalated": N_("Escalated"),
+    "escalation_ack": N_("Escalation"),
 }
 
 
@@ -76,6 +88,9 @@ def title(change: Change, t: Translator) -> str:
 def summary(change: Change, t: Translator) -> str:
     """What a change did, in a few words of `t`'s language (people's words in it as they wrote them)."""
     d, kind = change.details, change.kind
+    planned = work_texts.summary(change, t)
+    if planned is not None:
+        return planned
     if kind == "declared":
         return f"{d['severity']} {d['title']}"
     if kind == "retry":
@@ -123,6 +138,9 @@ def summary(change: Change, t: Translator) -> str:
         if d.get("what"):
             return t._("go/no-go at {at}: {what}", at=d["at"], what=d["what"])
         return t._("go/no-go at {at}", at=d["at"])
+    if kind == "decision" and d.get("planned"):
+        said = t.word("decision", d["decision"])
+        return said + (" · " + t._("next: rollback limit {at}", at=d["next"]) if d.get("next") else "")
     if kind == "decision":
         if d.get("next") is not None:
             return t._("{decision}: next go/no-go at {at}", decision=Message(DECISIONS[d["decision"]]), at=d["next"])
@@ -167,6 +185,9 @@ def _write_up_summary(d: dict, t: Translator) -> str:
 
 def reply(change: Change, t: Translator) -> str:
     """What the person who made the change is told (ephemeral)."""
+    planned = work_texts.reply(change, t)
+    if planned is not None:
+        return planned
     if change.kind == "declared":
         said = t._(
             "Declared incident #{id}: {summary}. Opening its channel…", id=change.incident_id, summary=safe(summary(change, t), 300)
@@ -184,6 +205,8 @@ def reply(change: Change, t: Translator) -> str:
 
 def notice(change: Change, t: Translator) -> str:
     """What the incident channel is told about a change."""
+    if change.kind == "step":
+        return work_texts.step_notice(change, t)
     # A summary can carry what a person typed (a deadline's `what`, a role's name): defused like their text.
     head = f"{NOTICE_EMOJI.get(change.kind, '')} *{title(change, t)}* {safe(summary(change, t), 500)}"
     by = " · " + t._("by {person}", person=mention(change.actor)) if change.actor else ""
@@ -203,6 +226,8 @@ def announcement(change: Change, incident: IncidentRecord, t: Translator) -> str
         if change.resolved:
             return ":lock: " + t._("Private incident #{id} is resolved.", id=incident.id)
         return None
+    if change.kind == "escalated":
+        return work_texts.escalated_announcement(incident, t)
     where = f"<#{incident.channel_id}>" if incident.channel_id else t._("incident #{id}", id=incident.id)
     shown = safe(incident.title, 300)
     if change.kind == "declared":
@@ -247,6 +272,13 @@ def open_incidents_text(incidents: list[IncidentRecord], now: datetime, t: Trans
         age = t.duration(now - incident.declared_at)
         lead = f"<@{incident.commander_id}>" if incident.commander_id else t._("no commander")
         status = t.word("status", incident.status)
+        if incident.is_planned_work and incident.escalated_at is None:
+            # Planned work has no severity until it becomes an incident: its kind and state instead.
+            lines.append(
+                f"• #{incident.id} {t.word('work_kind', incident.kind)} {t.word('work_status', incident.work_status)} · {where} "
+                f"{safe(incident.title, 200)} · {age} · {lead}"
+            )
+            continue
         if incident.is_private:
             private = t._("private")
             lines.append(f"• #{incident.id} {incident.severity} {status} · :lock: {private} · {age}")

@@ -8,6 +8,7 @@ post), to the asker's direct messages instead.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from dataclasses import dataclass
@@ -48,7 +49,9 @@ def post_stats(request: ShowStats, client: WebClient, respond, services: Service
         since = request.range.start(now, settings.timezone)
         with reading(services.db) as store:
             incident_facts = facts.load(store.session, since, now)
+            planned = facts.load_planned(store.session, since, now)
         stats = insights.compute(incident_facts, request.range, now, settings.timezone, settings.targets)
+        stats = dataclasses.replace(stats, planned=planned)
         text = stats_text.stats_text(stats, t)
     except Exception:
         ref = uuid.uuid4().hex[:8]

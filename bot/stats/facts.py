@@ -14,14 +14,17 @@ from sqlalchemy.orm import Session
 
 from bot.domain.milestones import effective_milestones, reaction_claim
 from bot.domain.records import Claim
-from bot.stats.insights import IncidentFacts
+from bot.stats.insights import IncidentFacts, PlannedWorkStats
 from storage.incident_store import counting_milestone_marks
-from storage.models import Incident, IncidentTag, MilestoneClaim, ReactionMark
+from storage.models import Incident, IncidentTag, MilestoneClaim, ReactionMark, RunbookStep
+
+# Incidents, and planned work once it became one; planned work is counted apart (load_planned).
+_AN_INCIDENT = (Incident.kind == "incident") | Incident.escalated_at.is_not(None)
 
 
 def load(session: Session, since: datetime, until: datetime) -> list[IncidentFacts]:
     """Every incident declared from `since` to `until`, oldest first."""
-    in_window = (Incident.declared_at >= since) & (Incident.declared_at <= until)
+    in_window = (Incident.declared_at >= since) & (Incident.declared_at <= until) & _AN_INCIDENT
     window_ids = select(Incident.id).where(in_window)
     rows = session.execute(
         select(
@@ -65,3 +68,28 @@ def load(session: Session, since: datetime, until: datetime) -> list[IncidentFac
             )
         )
     return facts
+
+
+def load_planned(session: Session, since: datetime, until: datetime) -> PlannedWorkStats:
+    """Releases and maintenance planned from `since` to `until`: how many, how each ended, steps that overran."""
+    in_window = (Incident.declared_at >= since) & (Incident.declared_at <= until) & (Incident.kind != "incident")
+    rows = session.execute(select(Incident.id, Incident.kind, Incident.work_status, Incident.escalated_at).where(in_window)).all()
+    steps = session.execute(
+        select(RunbookStep.started_at, RunbookStep.ended_at, RunbookStep.expected, RunbookStep.overrun_nudged_at)
+        .where(RunbookStep.incident_id.in_(select(Incident.id).where(in_window)))
+    ).all()
+
+    def overran(step) -> bool:
+        if step.overrun_nudged_at is not None:
+            return True
+        took = (step.ended_at - step.started_at).total_seconds() / 60 if step.started_at and step.ended_at else None
+        return took is not None and step.expected is not None and took > step.expected
+
+    return PlannedWorkStats(
+        total=len(rows),
+        by_kind={kind: sum(1 for r in rows if r.kind == kind) for kind in ("release", "maintenance")},
+        by_outcome={state: sum(1 for r in rows if r.work_status == state) for state in ("completed", "rolled_back", "stopped", "planned", "in_progress")},
+        escalated=sum(1 for r in rows if r.escalated_at is not None),
+        steps=len(steps),
+        overran=sum(1 for step in steps if overran(step)),
+    )

@@ -197,6 +197,18 @@ class RepeatedTag:
 
 
 @dataclass(frozen=True)
+class PlannedWorkStats:
+    """Releases and maintenance in the window, counted apart from incidents."""
+
+    total: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)  # release | maintenance
+    by_outcome: dict[str, int] = field(default_factory=dict)  # completed | rolled_back | stopped | planned | in_progress
+    escalated: int = 0  # became incidents (and count among them too)
+    steps: int = 0
+    overran: int = 0  # steps that ran past their timeout or took longer than expected
+
+
+@dataclass(frozen=True)
 class Stats:
     range: StatsRange
     since: datetime
@@ -214,6 +226,7 @@ class Stats:
     private_tags: int = 0  # tags on private incidents only: counted, never named
     private_repeated: int = 0  # of those, the ones on two or more incidents
     near_misses: int = 0  # declared as near misses in the window: counted apart from the incidents
+    planned: PlannedWorkStats = field(default_factory=PlannedWorkStats)  # counted apart from incidents
 
 
 def compute(

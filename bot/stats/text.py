@@ -53,10 +53,12 @@ def stats_text(stats: Stats, t: Translator) -> str:
     near_misses = t.ngettext(
         "*{n} near miss* (no user impact), counted apart", "*{n} near misses* (no user impact), counted apart", stats.near_misses
     ) if stats.near_misses else ""
+    planned = _planned(stats, t)
+    apart = [line for line in (near_misses, planned) if line]
     if not stats.total:
         none = t._("No incidents were declared in this window.")
-        return f"{head}\n{none} :sunny:" + (f"\n{near_misses}" if near_misses else "")
-    lines = [head, _counts(stats, t), *([near_misses] if near_misses else []), _tags(stats, t), ""]
+        return "\n".join([f"{head}\n{none} :sunny:", *apart])
+    lines = [head, _counts(stats, t), *([near_misses] if near_misses else []), _tags(stats, t), *([planned] if planned else []), ""]
     lines.append(t._("*Per month* (median / p90, by month declared in {zone})", zone=stats.timezone))
     lines.append(_month_table(stats, t))
     lines += ["", t._("*Missed targets* (worst first)")]
@@ -75,6 +77,20 @@ def stats_text(stats: Stats, t: Translator) -> str:
         none = t._("none") if tagged else t._("none (no incident is tagged: `/incident tag <name>` in its channel)")
         lines.append(f"• {none}")
     return "\n".join(lines)
+
+
+def _planned(stats: Stats, t: Translator) -> str:
+    """Planned work, counted apart: `Planned work: 3 (2 releases, 1 maintenance) · completed 1 · rolled back 1 …`."""
+    p = stats.planned
+    if not p.total:
+        return ""
+    kinds = t.list([f"{t.word('work_kind', kind)} {n}" for kind, n in p.by_kind.items() if n], style="standard-narrow")
+    outcomes = " · ".join(f"{t.word('work_status', state)} {n}" for state, n in p.by_outcome.items() if n)
+    line = t._("*Planned work* {total} ({kinds}) · {outcomes}", total=p.total, kinds=kinds, outcomes=outcomes)
+    line += " · " + t.ngettext("{n} step overran", "{n} steps overran", p.overran) + " " + t._("of {steps}", steps=p.steps)
+    if p.escalated:
+        line += " · " + t.ngettext("{n} became an incident", "{n} became incidents", p.escalated)
+    return line
 
 
 def no_chart_text(stats: Stats, t: Translator) -> str:
