@@ -70,9 +70,9 @@ def test_help_lists_the_new_commands_in_each_language(bot, standin):
     for command in ("/incident summary", "/incident impact", "/incident trigger", "/incident cause", "/incident why",
                     "/incident factor", "/incident catchup", "--near-miss"):
         assert command in english, command
-    if not _known(standin, "U0HANA"):  # a person whose Slack is in Japanese
-        standin.add_user("U0HANA", "hana", "花子", tz="Asia/Tokyo", locale="ja-JP")
-    japanese = bot.command("U0HANA", "help")["text"]
+    if not _known(standin, "U0HANAKO"):  # a person whose Slack is in Japanese, whom no other test adds
+        standin.add_user("U0HANAKO", "hanako", "花子", tz="Asia/Tokyo", locale="ja-JP")
+    japanese = bot.command("U0HANAKO", "help")["text"]
     assert "`経緯` = `catchup`" in japanese and "`なぜ` = `why`" in japanese and "現状を一画面で" in japanese
 
 

@@ -182,7 +182,8 @@ def test_a_whole_incident_runs_in_the_teams_language(clocked, standin, language)
         assert words in shown, (words, shown)
     assert "Open incidents" not in shown and "monitoring" not in shown
 
-    reply = bot.command(KEN, said["resolve"], channel=channel)
+    # Resolved at `base`, not "now": a run that crosses a minute would make the TTR 1h 25m.
+    reply = bot.command(KEN, f"{said['resolve']} {_typed(base, zone)}", channel=channel)
     assert said["recorded"] in reply["text"], reply
     bot.wait_for_incident(incident.id, lambda i: i.postmortem_posted_at is not None)
     files = wait_until(lambda: [f for f in standin.files() if channel in json.dumps(f.get("channels") or "")])
