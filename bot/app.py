@@ -21,7 +21,7 @@ log = logging.getLogger("incident-bot")
 
 def build_app(settings: Settings, database: Database | None = None, services: Services | None = None) -> App:
     """The Bolt app with every listener, talking to Slack at settings.api_url."""
-    database = database or Database(settings.database_url)
+    database = database or Database(settings.database_url, settings.sqlite_synchronous)
     if services is None:
         services = start_clock(settings, database, make_client(settings), runs_jobs=settings.scheduler_mode == "embedded")
     app = bolt_app(settings)
@@ -50,7 +50,7 @@ def serve(settings: Settings) -> int:
 
     # Before anything is logged, so that a port in use is the only line.
     listener = None if settings.socket_mode else server.listen(settings.port)
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, settings.sqlite_synchronous)
     upgrade(database.engine)
     database.dispose()
     mode = "Socket Mode" if settings.socket_mode else f"HTTP on port {settings.port} at /slack/events"
@@ -67,7 +67,7 @@ def serve(settings: Settings) -> int:
 
 def clock(settings: Settings) -> int:
     """The reminder clock alone: the Procfile's `clock` process when web runs with SCHEDULER=external."""
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, settings.sqlite_synchronous)
     upgrade(database.engine)
     log.info("starting the reminder clock · database %s · time zone %s", _redacted(settings.database_url), settings.timezone.key)
     services = start_clock(settings, database, make_client(settings), runs_jobs=True, blocking=True)

@@ -162,7 +162,7 @@ def _migrate(_options: argparse.Namespace) -> int:
     from storage.db import Database
     from storage.migrate import upgrade
 
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, settings.sqlite_synchronous)
     upgrade(database.engine)
     database.dispose()
     print("database schema is up to date")

@@ -36,6 +36,7 @@ DEFAULT_API_URL = "https://slack.com/api/"
 # embedded: every web process also runs the reminder clock (one process is enough to run the bot);
 # external: reminders run only in `python app.py clock` (the Procfile's clock process).
 SCHEDULER_MODES = ("embedded", "external")
+SQLITE_SYNCHRONOUS_LEVELS = ("FULL", "NORMAL")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_CLOCK_POLL_SECONDS = 5.0
 DEFAULT_API_TIMEOUT_SECONDS = 15.0
@@ -348,6 +349,10 @@ class Settings:
     clock_poll_seconds: float = variable(
         "CLOCK_POLL_SECONDS", _number_text(DEFAULT_CLOCK_POLL_SECONDS),
         "how often a clock looks for reminders other processes stored", _number(allow_zero=False))
+    sqlite_synchronous: str = variable(
+        "SQLITE_SYNCHRONOUS", "FULL",
+        "SQLite only: FULL keeps every acknowledged message through a power cut; NORMAL only through a crash of the bot",
+        _one_of(SQLITE_SYNCHRONOUS_LEVELS, upper=True))
     web_concurrency: int = variable(
         "WEB_CONCURRENCY", "1", "gunicorn worker processes in one instance", _whole_number(1, "worker processes"))
     web_threads: int = variable(

@@ -6,21 +6,22 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, synchronous=sqlite_synchronous))
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection, _record, synchronous: str = "FULL") -> None:
     # Let SQLAlchemy's "begin" event issue BEGIN itself (see _sqlite_begin_immediate).
     dbapi_connection.isolation_level = None
     # WAL lets readers run beside the one writer; busy_timeout waits instead of failing.
@@ -28,6 +29,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     _switch_to_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
+    # FULL: a commit is on disk when it returns, so an acknowledged message survives a power cut;
+    # NORMAL (WAL) only survives a crash of the process (RELIABILITY.md, SQLITE_SYNCHRONOUS).
+    cursor.execute(f"PRAGMA synchronous={'NORMAL' if synchronous == 'NORMAL' else 'FULL'}")
     cursor.close()
 
 
@@ -63,9 +67,9 @@ ONE_STATEMENT = "incident_bot_one_statement"
 class Database:
     """One engine, and a fresh session for each unit of work."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, sqlite_synchronous: str = "FULL"):
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, sqlite_synchronous)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
