@@ -33,10 +33,11 @@ malformed setting stops start-up with one line naming it and exit code 2.
 SERVE = """\
 Serve Slack: over HTTP with gunicorn on $PORT (default 3000) at /slack/events, with /healthz for
 health checks, or over Socket Mode when SLACK_APP_TOKEN is set. The database schema is brought up to
-date first. With SCHEDULER=embedded (the default) this process also sends the reminders.
+date first. With SCHEDULER=embedded (the default) this process also sends the reminders (in
+exactly one of its workers).
 
-Needs SLACK_BOT_TOKEN, and SLACK_SIGNING_SECRET in HTTP mode. WEB_CONCURRENCY (default 1) worker
-processes with WEB_THREADS (default 8) threads each.
+Needs SLACK_BOT_TOKEN, and SLACK_SIGNING_SECRET in HTTP mode. WEB_CONCURRENCY (default auto: one
+per CPU core) worker processes with WEB_THREADS (default 8) threads each.
 
 Exit codes: 2 for a setting to fix (named in the one line: a bad value, a database that cannot be
 opened, a port already in use, an app token Slack refuses); 1 when Slack cannot be reached in

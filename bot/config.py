@@ -15,6 +15,7 @@ and would stay as validators, and families such as REACTION_<MARK> are not one f
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
@@ -166,6 +167,22 @@ def _whole_number(minimum: int, what: str) -> Callable[[str, str], int]:
         return int(value)
 
     return parse
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask: a container's limit), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _workers(name: str, value: str) -> int:
+    # Why one per core: a worker is one Python process, so one GIL; with one worker the bot used
+    # half of a 2-core machine (BENCHMARKS.md).
+    if value.lower() == "auto":
+        return usable_cores()
+    return _whole_number(1, "worker processes, or auto")(name, value)
 
 
 def _number(*, allow_zero: bool) -> Callable[[str, str], float]:
@@ -354,7 +371,8 @@ class Settings:
         "SQLite only: FULL keeps every acknowledged message through a power cut; NORMAL only through a crash of the bot",
         _one_of(SQLITE_SYNCHRONOUS_LEVELS, upper=True))
     web_concurrency: int = variable(
-        "WEB_CONCURRENCY", "1", "gunicorn worker processes in one instance", _whole_number(1, "worker processes"))
+        "WEB_CONCURRENCY", "auto", "gunicorn worker processes in one instance (auto: one per CPU core it may use)",
+        _workers)
     web_threads: int = variable(
         "WEB_THREADS", "8", "threads per gunicorn worker", _whole_number(1, "threads"))
     alert_webhook_token: str | None = variable(

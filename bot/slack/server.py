@@ -127,8 +127,8 @@ def serve_http(build: Callable[[], App], settings: Settings, listener: socket.so
         def load_config(self) -> None:
             self.cfg.set("bind", f"fd://{bound}")
             self.cfg.set("worker_class", "gthread")
-            # One worker process: lazy follow-ups run in its threads. Scale out with more
-            # instances (see README), each its own process.
+            # One worker process per core by default (WEB_CONCURRENCY=auto): a process runs Python
+            # on one core at a time. Lazy follow-ups run in each worker's threads.
             self.cfg.set("workers", settings.web_concurrency)
             self.cfg.set("threads", settings.web_threads)
             self.cfg.set("timeout", 60)
