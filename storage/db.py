@@ -11,12 +11,17 @@ from functools import partial
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.write_turn import WriteTurn, write_turn
+
 
 def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", partial(_sqlite_pragmas, synchronous=sqlite_synchronous))
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        turn = write_turn(engine.url.database)
+        event.listen(engine, "begin", partial(_sqlite_begin_immediate, turn=turn))
+        if turn is not None:
+            _release_turn_after_transactions(engine.dialect)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
@@ -50,14 +55,60 @@ def _switch_to_wal(cursor, patience: float = 30.0) -> None:
             time.sleep(0.02)
 
 
-def _sqlite_begin_immediate(connection) -> None:
+def _sqlite_begin_immediate(connection, turn: WriteTurn | None = None) -> None:
     # A deferred transaction that reads and then writes fails at once under WAL when
     # another writer got there first; taking the write lock up front makes it wait.
     options = connection.get_execution_options()
     if options.get(ONE_STATEMENT):
         return  # SQLite runs a lone statement as its own transaction, waiting out busy_timeout
     # Database.read() only reads, so it need not queue behind writers.
-    connection.exec_driver_sql("BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE")
+    if options.get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+        return
+    if turn is None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    # Writers queue for their turn (storage/write_turn.py); it is given back after COMMIT or ROLLBACK.
+    turn.acquire()
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        turn.release()
+        raise
+    connection.connection.info[_HOLDS_TURN] = turn
+
+
+_HOLDS_TURN = "incident_bot_write_turn"
+
+
+def _release_turn_after_transactions(dialect) -> None:
+    """The turn goes back once COMMIT or ROLLBACK has run: SQLAlchemy's commit and rollback events
+    come before them, and the next writer would find SQLite's lock still taken."""
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def release(dbapi_connection) -> None:
+        try:
+            info = dbapi_connection.info  # a pool's connection; a bare DBAPI connection has none
+        except (AttributeError, NotImplementedError):
+            return
+        turn = info.pop(_HOLDS_TURN, None)
+        if turn is not None:
+            turn.release()
+
+    def do_commit(dbapi_connection) -> None:
+        try:
+            commit(dbapi_connection)
+        finally:
+            release(dbapi_connection)
+
+    def do_rollback(dbapi_connection) -> None:
+        try:
+            rollback(dbapi_connection)
+        finally:
+            release(dbapi_connection)
+
+    # This engine's own dialect object only (each engine has one).
+    dialect.do_commit, dialect.do_rollback = do_commit, do_rollback
 
 
 READ_ONLY = "incident_bot_read_only"
