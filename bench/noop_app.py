@@ -56,7 +56,7 @@ def main() -> int:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
     logging.getLogger("bench.noop").info("starting the no-op app on port %s", settings.port)
-    server.serve_http(lambda: build_noop_app(settings), settings)
+    server.serve_http(lambda: build_noop_app(settings), settings)  # the floor: WEB_SERVER=gunicorn
     return 0
 
 

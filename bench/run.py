@@ -103,7 +103,7 @@ def usable_cores() -> int:
 
 def floor_env() -> dict:
     """The floor: the no-op app using the machine as well as Bolt can, one worker per core × 4 threads."""
-    return {"WEB_CONCURRENCY": str(usable_cores()), "WEB_THREADS": "4"}
+    return {"WEB_SERVER": "gunicorn", "WEB_CONCURRENCY": str(usable_cores()), "WEB_THREADS": "4"}
 
 
 def other_sync() -> str:
@@ -274,7 +274,10 @@ def run_backend(backend: str, standin: SlackStandIn, args, workdir: Path) -> dic
             ("real", "real", {}, phases),
         ]
         if args.extra:
-            runs.insert(1, ("noop-1", "noop", {"WEB_CONCURRENCY": "1", "WEB_THREADS": "8"}, side_phases))
+            runs.insert(1, ("noop-1", "noop", {"WEB_SERVER": "gunicorn", "WEB_CONCURRENCY": "1", "WEB_THREADS": "8"},
+                            side_phases))
+            # The no-op on the real app's server and worker settings (its defaults): what the server alone gives.
+            runs.insert(2, ("noop-defaults", "noop", {}, side_phases))
             if backend == "sqlite":
                 # The other SQLite synchronous level, on an incident channel of its own so that its
                 # messages are new ones (a copy of one already stored would cost no fsync).
@@ -343,7 +346,7 @@ def table(results: dict, args) -> tuple[str, list[tuple[str, bool, str]]]:
     header = ["measure"]
     for b in backends:
         floor = results[b]["apps"]["noop"]
-        header += [f"{names[b]} floor: no-op, {floor['workers']} workers × {floor['env'].get('WEB_THREADS')} threads",
+        header += [f"{names[b]} floor: no-op, gunicorn {floor['workers']} workers × {floor['env'].get('WEB_THREADS')} threads",
                    f"{names[b]} real (`python app.py`: {results[b]['apps']['real']['workers']} worker(s))", "real ÷ floor"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     verdicts: list[tuple[str, bool, str]] = []
@@ -411,6 +414,12 @@ def table(results: dict, args) -> tuple[str, list[tuple[str, bool, str]]]:
             per_backend(against("noop-1", "incident", 0)))
         row("extra: events/s, non-incident only, no-op with 1 worker × 8 threads",
             per_backend(against("noop-1", "other", 0)))
+        defaults = Settings()
+        row(f"extra: events/s, incident channel only, no-op with the real app's defaults ({defaults.web_server}, "
+            f"{defaults.web_concurrency} workers × {defaults.web_threads} threads)",
+            per_backend(against("noop-defaults", "incident", 0)))
+        row("extra: events/s, non-incident only, no-op with the real app's defaults",
+            per_backend(against("noop-defaults", "other", 0)))
         row(f"extra: events/s, incident channel only, real app with SQLITE_SYNCHRONOUS={other_sync()} (SQLite only)",
             per_backend(against("real-" + other_sync().lower(), "incident", 1)))
     row("event ack p50 / p99 ms, incident channel (mixed)", per_backend(latency("mixed", INCIDENT)))

@@ -38,6 +38,7 @@ DEFAULT_API_URL = "https://slack.com/api/"
 # external: reminders run only in `python app.py clock` (the Procfile's clock process).
 SCHEDULER_MODES = ("embedded", "external")
 SQLITE_SYNCHRONOUS_LEVELS = ("FULL", "NORMAL")
+WEB_SERVERS = ("granian", "gunicorn")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_CLOCK_POLL_SECONDS = 5.0
 DEFAULT_API_TIMEOUT_SECONDS = 15.0
@@ -370,6 +371,9 @@ class Settings:
         "SQLITE_SYNCHRONOUS", "FULL",
         "SQLite only: FULL keeps every acknowledged message through a power cut; NORMAL only through a crash of the bot",
         _one_of(SQLITE_SYNCHRONOUS_LEVELS, upper=True))
+    web_server: str = variable(
+        "WEB_SERVER", "granian", "the HTTP server: granian (HTTP handled in Rust; faster) or gunicorn",
+        _one_of(WEB_SERVERS))
     web_concurrency: int = variable(
         "WEB_CONCURRENCY", "auto", "gunicorn worker processes in one instance (auto: one per CPU core it may use)",
         _workers)
