@@ -78,19 +78,25 @@ class TimelineWriter:
         try:
             self._insert([item.parameters for item in batch])
         except Exception as error:  # noqa: BLE001 - every waiting event must hear how it ended
-            if len(batch) > 1:
-                # One bad row must not fail the others: write each on its own.
+            if len(batch) > 1 and self._connection is not None:
+                # One bad row must not fail the others: write each on its own. (Without a
+                # connection, the database is out of reach: each fails, and Slack retries it.)
                 for item in batch:
                     self._write([item])
                 return
-            log.warning("could not store message %s: %s", batch[0].label, error)
-            batch[0].error = error
+            for item in batch:
+                log.warning("could not store message %s: %s", item.label, error)
+                item.error = error
         for item in batch:
             item.done = True
 
     def _insert(self, rows: list) -> None:
         for attempt in (1, 2):
-            connection = self._connect()
+            try:
+                connection = self._connect()
+            except Exception:
+                self._connection = None
+                raise
             try:
                 if self._sqlite:
                     self._insert_sqlite(connection, rows)
