@@ -66,7 +66,11 @@ class TimelineWriter:
             self._pending.append(item)
         while not item.done:
             with self._writer:
-                if not item.done:
+                if item.done:
+                    break
+                # On SQLite, the turn first (storage/write_turn.py), then the rows: whatever queued
+                # while another process was committing goes into this one commit.
+                with self._turn.held() if self._turn is not None else nullcontext():
                     with self._queue_lock:
                         batch = self._pending[: self._max_batch]
                         del self._pending[: self._max_batch]
@@ -111,19 +115,18 @@ class TimelineWriter:
                 self._discard()
 
     def _insert_sqlite(self, connection, rows: list) -> None:
-        with self._turn.held() if self._turn is not None else nullcontext():
-            cursor = connection.cursor()
+        cursor = connection.cursor()  # the caller holds the turn
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
             try:
-                cursor.execute("BEGIN IMMEDIATE")
-                try:
-                    cursor.executemany(self._inserts.sql, rows)
-                    cursor.execute("COMMIT")
-                except BaseException:
-                    if connection.in_transaction:
-                        cursor.execute("ROLLBACK")
-                    raise
-            finally:
-                cursor.close()
+                cursor.executemany(self._inserts.sql, rows)
+                cursor.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    cursor.execute("ROLLBACK")
+                raise
+        finally:
+            cursor.close()
 
     def _insert_postgresql(self, connection, rows: list) -> None:
         with connection.cursor() as cursor:
