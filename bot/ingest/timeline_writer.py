@@ -1,19 +1,23 @@
-"""Message entries from concurrent events, committed together: one transaction, one flush to disk.
+"""Message entries, stored by the driver on connections of the process's own; on SQLite committed
+together (group commit).
 
-Why: every message event in an incident channel is one row, and a commit per row (an fsync on
-SQLite, a WAL flush on PostgreSQL) cost more than everything else the bot does for it
-(BENCHMARKS.md). Events handled at the same moment now share one commit, with no writer thread
-to hand rows to: the request thread that finds the writer free writes everything waiting (its
-own row and whatever queued behind the previous commit) in one transaction, while later
-arrivals queue for the next one. Under light load a batch is one message and nothing waits.
+Why: every message event in an incident channel is one row, and SQLAlchemy's execution, a writer
+thread's hand-off and a commit (an fsync on SQLite) per row cost more than everything else the bot
+does for it (BENCHMARKS.md). Each row is still its own INSERT … ON CONFLICT DO NOTHING (so a copy
+of a message Slack sends twice, even in the same batch, adds nothing), compiled once
+(storage/writes.py MessageInserts). An event returns, and is acknowledged, only after the
+transaction holding its row has committed: nothing acked can be lost to a crash.
 
-Each row is still its own INSERT … ON CONFLICT DO NOTHING (so a copy of a message Slack sends
-twice, even in the same batch, adds nothing), run by the driver on a connection of this
-process's own (storage/writes.py MessageInserts). An event returns, and is acknowledged, only
-after the transaction holding its row has committed: nothing acked can be lost to a crash.
+SQLite: one writer at a time anyway, so events handled at the same moment share one transaction
+and one fsync, with no writer thread: the request thread that finds the writer free takes its turn
+(storage/write_turn.py) and writes everything waiting, its own row and whatever queued meanwhile;
+later arrivals queue for the next commit. Under light load a batch is one message.
 
-The connection is not checked before use (no pre-ping): a connection the server dropped fails
-its first statement, and the batch is written again once on a new connection.
+PostgreSQL: each request thread writes its message on a connection of its own, in autocommit (one
+round trip), as a prepared statement. Concurrent commits are flushed together by the server
+itself; batching here was slower (1,147–817 against 1,297–1,324 events/s, BENCHMARKS.md), as a
+batch waits for the one before it. The connection is not checked before use (no pre-ping): one the
+server dropped fails its statement, and the message is written once more on a new connection.
 """
 
 from __future__ import annotations
@@ -57,11 +61,15 @@ class TimelineWriter:
         self._writer = threading.Lock()  # held by the thread writing a batch
         self._connection = None
         self._pid: int | None = None
+        self._local = threading.local()
 
     def record(self, incident_id: int, message: SlackMessage, now: datetime) -> None:
         """Store the message as an entry of the incident (once; a second copy is ignored).
         Returns when it is committed; raises what the database raised."""
         item = _Pending(self._inserts.parameters(incident_id, message, now), f"{message.channel_id}/{message.ts}")
+        if not self._sqlite:
+            self._record_alone(item)
+            return
         with self._queue_lock:
             self._pending.append(item)
         while not item.done:
@@ -77,6 +85,26 @@ class TimelineWriter:
                     self._write(batch)
         if item.error is not None:
             raise item.error
+
+    def _record_alone(self, item: _Pending) -> None:
+        """PostgreSQL: this thread's own connection, autocommit; reconnect and try once more when the
+        server dropped it (a restart), else raise: the event gets no 200 and Slack redelivers it."""
+        local = self._local
+        for attempt in (1, 2):
+            connection = getattr(local, "connection", None)
+            if connection is None or local.pid != os.getpid():
+                connection = local.connection = _own_connection(self._database)
+                connection.autocommit = True
+                local.pid = os.getpid()
+            try:
+                connection.execute(self._inserts.sql, item.parameters, prepare=True)
+                return
+            except Exception as error:
+                if not (connection.closed or connection.broken) or attempt == 2:
+                    log.warning("could not store message %s: %s", item.label, error)
+                    raise
+                log.warning("the database connection for messages was lost; reconnecting")
+                local.connection = None
 
     def _write(self, batch: list[_Pending]) -> None:
         try:
@@ -95,26 +123,11 @@ class TimelineWriter:
             item.done = True
 
     def _insert(self, rows: list) -> None:
-        for attempt in (1, 2):
-            try:
-                connection = self._connect()
-            except Exception:
-                self._connection = None
-                raise
-            try:
-                if self._sqlite:
-                    self._insert_sqlite(connection, rows)
-                else:
-                    self._insert_postgresql(connection, rows)
-                return
-            except Exception:
-                if self._sqlite or not (connection.closed or connection.broken) or attempt == 2:
-                    raise
-                # The server went away (a restart, a failover): once more on a new connection.
-                log.warning("the database connection for messages was lost; reconnecting")
-                self._discard()
-
-    def _insert_sqlite(self, connection, rows: list) -> None:
+        try:
+            connection = self._connect()
+        except Exception:
+            self._connection = None
+            raise
         cursor = connection.cursor()  # the caller holds the turn
         try:
             cursor.execute("BEGIN IMMEDIATE")
@@ -128,29 +141,17 @@ class TimelineWriter:
         finally:
             cursor.close()
 
-    def _insert_postgresql(self, connection, rows: list) -> None:
-        with connection.cursor() as cursor:
-            if len(rows) == 1:
-                cursor.execute(self._inserts.sql, rows[0])  # autocommit: one round trip
-            else:
-                with connection.transaction():
-                    cursor.executemany(self._inserts.sql, rows)
-
     def _connect(self):
         # Made in the process that serves events (gunicorn forks workers), taken out of the pool
         # so that it is this writer's alone; the pool's connect hooks (SQLite's pragmas) still run.
         if self._connection is None or self._pid != os.getpid():
-            proxied = self._database.engine.raw_connection()
-            proxied.detach()
-            connection = proxied.dbapi_connection
-            if not self._sqlite:
-                connection.autocommit = True
-            self._connection, self._pid = connection, os.getpid()
+            self._connection, self._pid = _own_connection(self._database), os.getpid()
         return self._connection
 
-    def _discard(self) -> None:
-        connection, self._connection = self._connection, None
-        try:
-            connection.close()
-        except Exception:  # noqa: BLE001 - it is already broken
-            pass
+
+def _own_connection(database: Database):
+    """A DBAPI connection taken out of the pool for good (made in the process that serves events;
+    gunicorn and granian fork workers); the pool's connect hooks (SQLite's pragmas) have run."""
+    proxied = database.engine.raw_connection()
+    proxied.detach()
+    return proxied.dbapi_connection
