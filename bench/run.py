@@ -546,12 +546,12 @@ def machine() -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--seconds", type=float, default=20.0, help="the mixed phase (default 20)")
+    parser.add_argument("--seconds", type=float, default=40.0, help="the mixed phase (default 40: 200 commands at 5/s)")
     parser.add_argument("--side-seconds", type=float, default=6.0, help="each single-class phase (default 6)")
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=12)
-    parser.add_argument("--command-rate", type=float, default=10.0,
-                        help="slash commands per second (start and update) in the mixed phase (default 10: 200 in 20 s)")
+    parser.add_argument("--command-rate", type=float, default=5.0,
+                        help="slash commands per second (start and update, alternately) in the mixed phase (default 5)")
     parser.add_argument("--no-extra", dest="extra", action="store_false",
                         help="skip the extra rows (no-op with 1 worker; SQLite's other synchronous level)")
     parser.add_argument("--sizes", default="1000,10000,100000")

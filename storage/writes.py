@@ -57,6 +57,26 @@ class MessageInserts:
         self._order = list(compiled.positiontup) if compiled.positional else None
         self._convert = {name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names}
 
+    def insert_batch(self, connection, rows: list) -> None:
+        """SQLite: the rows in one transaction (one fsync), each its own INSERT; on a DBAPI
+        connection in autocommit mode (isolation_level None), whose caller holds the write turn."""
+        cursor = connection.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                cursor.executemany(self.sql, rows)
+                cursor.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    cursor.execute("ROLLBACK")
+                raise
+        finally:
+            cursor.close()
+
+    def insert_one(self, connection, row) -> None:
+        """PostgreSQL: one row on a psycopg connection in autocommit, as a prepared statement."""
+        connection.execute(self.sql, row, prepare=True)
+
     def parameters(self, incident_id: int, message: SlackMessage, now: datetime) -> tuple | dict:
         values = {name: (convert(value) if convert else value) for (name, value), convert
                   in zip(entry_values(incident_id, message, now).items(), self._convert.values())}

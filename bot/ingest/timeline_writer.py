@@ -97,7 +97,7 @@ class TimelineWriter:
                 connection.autocommit = True
                 local.pid = os.getpid()
             try:
-                connection.execute(self._inserts.sql, item.parameters, prepare=True)
+                self._inserts.insert_one(connection, item.parameters)
                 return
             except Exception as error:
                 if not (connection.closed or connection.broken) or attempt == 2:
@@ -128,18 +128,7 @@ class TimelineWriter:
         except Exception:
             self._connection = None
             raise
-        cursor = connection.cursor()  # the caller holds the turn
-        try:
-            cursor.execute("BEGIN IMMEDIATE")
-            try:
-                cursor.executemany(self._inserts.sql, rows)
-                cursor.execute("COMMIT")
-            except BaseException:
-                if connection.in_transaction:
-                    cursor.execute("ROLLBACK")
-                raise
-        finally:
-            cursor.close()
+        self._inserts.insert_batch(connection, rows)  # the caller holds the turn
 
     def _connect(self):
         # Made in the process that serves events (gunicorn forks workers), taken out of the pool
