@@ -555,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-extra", dest="extra", action="store_false",
                         help="skip the extra rows (no-op with 1 worker; SQLite's other synchronous level)")
     parser.add_argument("--sizes", default="1000,10000,100000")
-    parser.add_argument("--max-rate", type=float, default=4000.0,
+    parser.add_argument("--max-rate", type=float, default=6000.0,
                         help="deliveries prepared per phase second; more than any app here takes")
     parser.add_argument("--seed", type=int, default=20261124)
     args = parser.parse_args(argv)
