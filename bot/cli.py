@@ -31,9 +31,9 @@ malformed setting stops start-up with one line naming it and exit code 2.
 `{prog} <command> --help` tells more about a command."""
 
 SERVE = """\
-Serve Slack: over HTTP with gunicorn on $PORT (default 3000) at /slack/events, with /healthz for
-health checks, or over Socket Mode when SLACK_APP_TOKEN is set. The database schema is brought up to
-date first. With SCHEDULER=embedded (the default) this process also sends the reminders (in
+Serve Slack: over HTTP with granian (or gunicorn: WEB_SERVER) on $PORT (default 3000) at
+/slack/events, with /healthz for health checks, or over Socket Mode when SLACK_APP_TOKEN is set. The
+database schema is brought up to date first. With SCHEDULER=embedded (the default) this process also sends the reminders (in
 exactly one of its workers).
 
 Needs SLACK_BOT_TOKEN, and SLACK_SIGNING_SECRET in HTTP mode. WEB_CONCURRENCY (default auto: one

@@ -177,7 +177,9 @@ def serve_granian(build: Callable[[], App], settings: Settings, listener: socket
         log_level=LogLevels(settings.log_level.lower()),
         respawn_failed_workers=True,  # as gunicorn does: a worker that dies is replaced
         respawn_interval=1.0,
-        workers_kill_timeout=30,
+        # A worker still starting when SIGTERM came could miss it and run on; after this long the
+        # master kills it (Slack wants every answer within 3 s; lazy follow-ups get the rest).
+        workers_kill_timeout=10,
         log_dictconfig=GRANIAN_LOGGING,
     )
     # Built in the worker, after fork, so no database connection crosses processes.
