@@ -1,10 +1,10 @@
 """The no-op baseline: the same Bolt app and server as `python app.py`, with listeners that only ack.
 
 The same Bolt App as bot.app.build_app (bot.slack.server.bolt_app: process_before_response, the same WebClient),
-the same WSGI stack (bot.slack.server.wsgi_app: FormSafeBoltRequest, /healthz) and the same
-gunicorn gthread server with the same worker settings (bot.slack.server.serve_http reads
-WEB_CONCURRENCY / WEB_THREADS exactly as the real app does). What is left out is
-everything the bot does: no database, no migrations, no clock, no Slack calls.
+the same WSGI stack (bot.slack.server.wsgi_app: FormSafeBoltRequest, /healthz) on gunicorn gthread
+(bot.slack.server.serve_gunicorn, WEB_CONCURRENCY / WEB_THREADS as given: the benchmark's floor runs
+one worker per core × 4 threads). What is left out is everything the bot does: no database, no
+migrations, no clock, no Slack calls.
 
 Run: `python -m bench.noop_app` with SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and PORT set.
 """
@@ -56,7 +56,7 @@ def main() -> int:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
     logging.getLogger("bench.noop").info("starting the no-op app on port %s", settings.port)
-    server.serve_http(lambda: build_noop_app(settings), settings)
+    server.serve_http(lambda: build_noop_app(settings), settings)  # the floor: WEB_SERVER=gunicorn
     return 0
 
 

@@ -14,13 +14,14 @@ __all__ = ["ROOT", "AppProcess", "MemorySampler"]
 class AppProcess(app_processes.AppProcess):
     """`python app.py` (kind "real") or `python -m bench.noop_app` (kind "noop"), with its memory sampled.
 
-    Both get the same environment (SCHEDULER=external as the Procfile's web process) and gunicorn's
-    defaults from bot/slack/server.py: one gthread worker, 8 threads.
+    Both get the same environment (SCHEDULER=external as the Procfile's web process); `extra_env`
+    sets what differs (the floor's WEB_CONCURRENCY and WEB_THREADS, SQLITE_SYNCHRONOUS). `label`
+    names the run in logs and tables ("noop", "noop-1", "real", "real-normal").
     """
 
     def __init__(self, kind: str, *, bot_token: str, signing_secret: str, api_url: str, database_url: str,
-                 log_path: Path, extra_env: dict | None = None):
-        self.kind = kind
+                 log_path: Path, extra_env: dict | None = None, label: str | None = None):
+        self.kind = label or kind
         env = dict(SLACK_BOT_TOKEN=bot_token, SLACK_SIGNING_SECRET=signing_secret, SLACK_API_URL=api_url,
                    DATABASE_URL=database_url, SCHEDULER="external", **(extra_env or {}))
         argv = ("app.py",) if kind == "real" else ("-m", "bench.noop_app")

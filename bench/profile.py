@@ -38,8 +38,9 @@ STEPS = (
     ("Bolt: other middleware (ssl check, url verification, ignoring self events…)", r"slack_bolt/middleware/"),
     ("Bolt: listener matching and running", r"slack_bolt/listener"),
     ("Bolt: App.dispatch (rest)", r"dispatch \(.*slack_bolt/app/app\.py"),
-    ("bot.slack.server: FormSafeBoltRequest / parsing", r"bot/server\.py"),
+    ("bot.slack.server: FormSafeBoltRequest / parsing", r"bot/slack/server\.py"),
     ("gunicorn: HTTP parsing, WSGI, response", r"gunicorn/"),
+    ("granian: the WSGI call's Python side, response", r"granian/"),
 )
 _DRIVER = re.compile(r"(psycopg|/sqlite3/|do_execute \(|do_commit \(|do_rollback \()")
 

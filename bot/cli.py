@@ -31,12 +31,13 @@ malformed setting stops start-up with one line naming it and exit code 2.
 `{prog} <command> --help` tells more about a command."""
 
 SERVE = """\
-Serve Slack: over HTTP with gunicorn on $PORT (default 3000) at /slack/events, with /healthz for
-health checks, or over Socket Mode when SLACK_APP_TOKEN is set. The database schema is brought up to
-date first. With SCHEDULER=embedded (the default) this process also sends the reminders.
+Serve Slack: over HTTP with granian (or gunicorn: WEB_SERVER) on $PORT (default 3000) at
+/slack/events, with /healthz for health checks, or over Socket Mode when SLACK_APP_TOKEN is set. The
+database schema is brought up to date first. With SCHEDULER=embedded (the default) this process also sends the reminders (in
+exactly one of its workers).
 
-Needs SLACK_BOT_TOKEN, and SLACK_SIGNING_SECRET in HTTP mode. WEB_CONCURRENCY (default 1) worker
-processes with WEB_THREADS (default 8) threads each.
+Needs SLACK_BOT_TOKEN, and SLACK_SIGNING_SECRET in HTTP mode. WEB_CONCURRENCY (default auto: one
+per CPU core) worker processes with WEB_THREADS (default 8) threads each.
 
 Exit codes: 2 for a setting to fix (named in the one line: a bad value, a database that cannot be
 opened, a port already in use, an app token Slack refuses); 1 when Slack cannot be reached in
@@ -162,7 +163,7 @@ def _migrate(_options: argparse.Namespace) -> int:
     from storage.db import Database
     from storage.migrate import upgrade
 
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, settings.sqlite_synchronous)
     upgrade(database.engine)
     database.dispose()
     print("database schema is up to date")

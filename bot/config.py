@@ -15,6 +15,7 @@ and would stay as validators, and families such as REACTION_<MARK> are not one f
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from dataclasses import dataclass, field, fields
@@ -43,6 +44,8 @@ DEFAULT_API_URL = "https://slack.com/api/"
 # embedded: every web process also runs the reminder clock (one process is enough to run the bot);
 # external: reminders run only in `python app.py clock` (the Procfile's clock process).
 SCHEDULER_MODES = ("embedded", "external")
+SQLITE_SYNCHRONOUS_LEVELS = ("FULL", "NORMAL")
+WEB_SERVERS = ("granian", "gunicorn")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_CLOCK_POLL_SECONDS = 5.0
 DEFAULT_API_TIMEOUT_SECONDS = 15.0
@@ -172,6 +175,22 @@ def _whole_number(minimum: int, what: str) -> Callable[[str, str], int]:
         return int(value)
 
     return parse
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask: a container's limit), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _workers(name: str, value: str) -> int:
+    # Why one per core: a worker is one Python process, so one GIL; with one worker the bot used
+    # half of a 2-core machine (BENCHMARKS.md).
+    if value.lower() == "auto":
+        return usable_cores()
+    return _whole_number(1, "worker processes, or auto")(name, value)
 
 
 def _number(*, allow_zero: bool) -> Callable[[str, str], float]:
@@ -392,10 +411,18 @@ class Settings:
     clock_poll_seconds: float = variable(
         "CLOCK_POLL_SECONDS", _number_text(DEFAULT_CLOCK_POLL_SECONDS),
         "how often a clock looks for reminders other processes stored", _number(allow_zero=False))
+    sqlite_synchronous: str = variable(
+        "SQLITE_SYNCHRONOUS", "FULL",
+        "SQLite only: FULL keeps every acknowledged message through a power cut; NORMAL only through a crash of the bot",
+        _one_of(SQLITE_SYNCHRONOUS_LEVELS, upper=True))
+    web_server: str = variable(
+        "WEB_SERVER", "granian", "the HTTP server: granian (HTTP handled in Rust; faster) or gunicorn",
+        _one_of(WEB_SERVERS))
     web_concurrency: int = variable(
-        "WEB_CONCURRENCY", "1", "gunicorn worker processes in one instance", _whole_number(1, "worker processes"))
+        "WEB_CONCURRENCY", "auto", "HTTP server worker processes in one instance (auto: one per CPU core it may use)",
+        _workers)
     web_threads: int = variable(
-        "WEB_THREADS", "8", "threads per gunicorn worker", _whole_number(1, "threads"))
+        "WEB_THREADS", "8", "threads per HTTP server worker", _whole_number(1, "threads"))
     alert_webhook_token: str | None = variable(
         "ALERT_WEBHOOK_TOKEN", None,
         "bearer token Alertmanager and Grafana send to /alerts/alertmanager and /alerts/grafana (unset: both off)",

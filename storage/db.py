@@ -6,21 +6,27 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.write_turn import WriteTurn, write_turn
 
-def make_engine(url: str) -> Engine:
+
+def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, synchronous=sqlite_synchronous))
+        turn = write_turn(engine.url.database)
+        event.listen(engine, "begin", partial(_sqlite_begin_immediate, turn=turn))
+        if turn is not None:
+            _release_turn_after_transactions(engine.dialect)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection, _record, synchronous: str = "FULL") -> None:
     # Let SQLAlchemy's "begin" event issue BEGIN itself (see _sqlite_begin_immediate).
     dbapi_connection.isolation_level = None
     # WAL lets readers run beside the one writer; busy_timeout waits instead of failing.
@@ -28,6 +34,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     _switch_to_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
+    # FULL: a commit is on disk when it returns, so an acknowledged message survives a power cut;
+    # NORMAL (WAL) only survives a crash of the process (RELIABILITY.md, SQLITE_SYNCHRONOUS).
+    cursor.execute(f"PRAGMA synchronous={'NORMAL' if synchronous == 'NORMAL' else 'FULL'}")
     cursor.close()
 
 
@@ -46,14 +55,60 @@ def _switch_to_wal(cursor, patience: float = 30.0) -> None:
             time.sleep(0.02)
 
 
-def _sqlite_begin_immediate(connection) -> None:
+def _sqlite_begin_immediate(connection, turn: WriteTurn | None = None) -> None:
     # A deferred transaction that reads and then writes fails at once under WAL when
     # another writer got there first; taking the write lock up front makes it wait.
     options = connection.get_execution_options()
     if options.get(ONE_STATEMENT):
         return  # SQLite runs a lone statement as its own transaction, waiting out busy_timeout
     # Database.read() only reads, so it need not queue behind writers.
-    connection.exec_driver_sql("BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE")
+    if options.get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+        return
+    if turn is None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    # Writers queue for their turn (storage/write_turn.py); it is given back after COMMIT or ROLLBACK.
+    turn.acquire()
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        turn.release()
+        raise
+    connection.connection.info[_HOLDS_TURN] = turn
+
+
+_HOLDS_TURN = "incident_bot_write_turn"
+
+
+def _release_turn_after_transactions(dialect) -> None:
+    """The turn goes back once COMMIT or ROLLBACK has run: SQLAlchemy's commit and rollback events
+    come before them, and the next writer would find SQLite's lock still taken."""
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def release(dbapi_connection) -> None:
+        try:
+            info = dbapi_connection.info  # a pool's connection; a bare DBAPI connection has none
+        except (AttributeError, NotImplementedError):
+            return
+        turn = info.pop(_HOLDS_TURN, None)
+        if turn is not None:
+            turn.release()
+
+    def do_commit(dbapi_connection) -> None:
+        try:
+            commit(dbapi_connection)
+        finally:
+            release(dbapi_connection)
+
+    def do_rollback(dbapi_connection) -> None:
+        try:
+            rollback(dbapi_connection)
+        finally:
+            release(dbapi_connection)
+
+    # This engine's own dialect object only (each engine has one).
+    dialect.do_commit, dialect.do_rollback = do_commit, do_rollback
 
 
 READ_ONLY = "incident_bot_read_only"
@@ -63,9 +118,9 @@ ONE_STATEMENT = "incident_bot_one_statement"
 class Database:
     """One engine, and a fresh session for each unit of work."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, sqlite_synchronous: str = "FULL"):
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, sqlite_synchronous)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

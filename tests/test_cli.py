@@ -53,7 +53,7 @@ def test_help_names_the_defaults():
     text = run("import", "--help").stdout
     assert "(default: P3)" in text and "POSTMORTEM_LANGUAGE" in " ".join(text.split())
     serve = " ".join(run("serve", "--help").stdout.split())
-    assert "$PORT (default 3000)" in serve and "WEB_CONCURRENCY (default 1)" in serve and "WEB_THREADS (default 8)" in serve
+    assert "$PORT (default 3000)" in serve and "WEB_CONCURRENCY (default auto: one per CPU core)" in serve and "WEB_THREADS (default 8)" in serve
 
 
 def test_help_about_a_command_is_its_help():

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from http.client import HTTPException
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
@@ -405,3 +406,109 @@ def test_an_instance_killed_mid_stream_loses_and_duplicates_nothing_once_slack_r
             second.stop()
         db.dispose()
         print(f"[{database_url.split(':', 1)[0]}] test took {time.monotonic() - started:.1f}s")
+
+
+# --- 3. the database server crashes mid-stream (PostgreSQL) -----------------------------------------------
+
+
+def test_a_postgresql_crash_mid_stream_loses_no_acked_message_and_the_app_carries_on(standin, database_url, tmp_path):
+    """On a PostgreSQL server of the test's own: the server is crashed (`pg_ctl stop -m immediate`) and
+    started again while messages stream. Every message acknowledged before, during or after is in
+    the timeline once the server has recovered; what was refused is redelivered as Slack would,
+    and the timeline ends with every message exactly once. Commands work again after the restart."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL server crash")
+    from tests.support.private_postgresql import PrivatePostgreSQL, binaries
+
+    if binaries() is None:
+        pytest.skip("no PostgreSQL binaries to run a server of the test's own")
+    started = time.monotonic()
+    server = PrivatePostgreSQL()
+    server.start()
+    db = _database(server.url)
+    app = None
+    try:
+        app = AppProcess("pg-crash", standin, server.url, tmp_path)
+        app.wait_ready()
+        incident = app.declare("Database crash mid stream", db)
+        channel = incident.channel_id
+        total = 600
+        events = []
+        for n in range(total):
+            message = standin.post_human_message(channel, PEOPLE[n % 4], f"pg crash stream message {n:03d}")
+            events.append((message["ts"], message["text"], app.slack.message_event(message, channel), "Ev0" + random_id(9)))
+
+        outcomes: dict[int, Sent] = {}
+        lock = threading.Lock()
+        queue = iter(range(total))
+        a_third, restarted = threading.Event(), threading.Event()
+        last_third = 2 * total // 3
+
+        def stream() -> None:
+            while True:
+                with lock:
+                    n = next(queue, None)
+                if n is None:
+                    return
+                if n >= last_third:
+                    restarted.wait(60)  # the last third goes to the recovered server
+                _ts, _text, event, event_id = events[n]
+                sent = send(app.slack, event, event_id)
+                with lock:
+                    outcomes[n] = sent
+                    if sum(1 for s in outcomes.values() if s.status == 200) >= total // 3:
+                        a_third.set()
+                time.sleep(0.005)  # a steady stream through the outage
+
+        streams = [threading.Thread(target=stream) for _ in range(8)]
+        for thread in streams:
+            thread.start()
+        assert a_third.wait(60), "the stream never got going"
+        server.crash()
+        time.sleep(1.0)
+        server.start()
+        restarted.set()
+        for thread in streams:
+            thread.join(120)
+        assert len(outcomes) == total
+
+        acked = {n for n, s in outcomes.items() if s.status == 200}
+        refused = sorted(set(range(total)) - acked)
+        with db.session() as session:
+            stored = set(session.scalars(select(TimelineEntry.ts).where(
+                TimelineEntry.incident_id == incident.id, TimelineEntry.kind == "message")))
+        index = {ts: n for n, (ts, *_rest) in enumerate(events)}
+        committed = {index[ts] for ts in stored}
+        # Acked means stored, through the crash.
+        assert acked <= committed, sorted(acked - committed)[:10]
+        acked_after_restart = sum(1 for n in acked if n >= last_third)
+
+        # Slack redelivers what got no 200; the app, on connections made after the restart, takes it.
+        redelivered = [send(app.slack, events[n][2], events[n][3], retry_num=1) for n in refused]
+        assert all(s.status == 200 for s in redelivered), [s for s in redelivered if s.status != 200][:5]
+        status, _, body = app.slack.slash_command(ANA, "update the database is back", channel=channel)
+        assert status == 200, body
+
+        with db.session() as session:
+            rows = list(session.scalars(select(TimelineEntry).where(
+                TimelineEntry.incident_id == incident.id, TimelineEntry.kind == "message")))
+        by_ts = Counter(r.ts for r in rows)
+        expected = {ts: text for ts, text, *_ in events}
+        duplicates = sum(n - 1 for n in by_ts.values())
+        lost = sorted(set(expected) - set(by_ts))
+        print(
+            f"\n[postgresql] server crashed mid-stream: sent {total}, acked {len(acked)} "
+            f"({acked_after_restart} of them after the restart), refused or unanswered {len(refused)} "
+            f"({len(committed - acked)} of them committed anyway), redelivered {len(refused)} (all 200), "
+            f"kept {len(rows)}, duplicates {duplicates}, lost {len(lost)}"
+        )
+        assert len(rows) == total and duplicates == 0 and not lost
+        assert all(expected[r.ts] == r.text for r in rows)
+        # Messages sent once the server is back are taken at once (connections made anew, not refused).
+        assert acked_after_restart >= (total - last_third) * 0.9, acked_after_restart
+    finally:
+        if app is not None:
+            app.stop()
+        db.dispose()
+        server.stop()
+        print(f"[postgresql] test took {time.monotonic() - started:.1f}s")

@@ -8,6 +8,7 @@ are tested with real `python app.py clock` processes.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -360,3 +361,47 @@ def test_two_clocks_on_one_database_send_each_reminder_once(bots, standin, datab
     with web.db.session() as session:
         keys = list(session.scalars(select(ReminderClaim.key).where(ReminderClaim.key.like(f"%:{incident.id}@%"))))
     assert len(keys) == len(set(keys)) == len(nudges) + 1
+
+
+def test_the_embedded_clock_runs_in_exactly_one_of_several_workers_and_moves_when_it_dies(bots, standin, database_url, tmp_path):
+    """`python app.py` with three gunicorn workers and SCHEDULER=embedded: one worker runs the clock;
+    when it is killed, exactly one other takes over, and reminders keep coming, each once."""
+    from tests.support.app_processes import AppProcess
+    from tests.support.slack_requests import SlackRequests
+    from tests.conftest import SIGNING_SECRET
+
+    settings = {"LEAD_NUDGE_MINUTES": "0", "NUDGE_MINUTES_P1": "0.05"}  # a nudge every 3 s
+    web = bots(**settings)  # the database, migrated; and a reader of it
+    env = dict(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=standin.base_url,
+               DATABASE_URL=database_url, SCHEDULER="embedded", WEB_CONCURRENCY="3", **{**FAST, **settings})
+    app = AppProcess("three-workers", env, tmp_path / "three-workers.log").wait_ready()
+
+    def running() -> list[int]:
+        return [int(pid) for pid in re.findall(r"reminder clock running in worker (\d+)", app.log())]
+
+    try:
+        workers = wait_until(lambda: len(app.worker_pids()) == 3 and app.worker_pids(), message="three workers")
+        first = wait_until(running, message="no worker runs the clock")
+        time.sleep(2.5)  # every worker has tried the lock more than once
+        assert running() == first and first[0] in workers, app.log()
+
+        slack = SlackRequests(app.base + "/slack/events", SIGNING_SECRET, standin)
+        status, _, body = slack.slash_command(ANA, "start P1 Three workers, one clock")
+        incident_id = int(re.search(r"#(\d+)", body).group(1))
+        incident = web.wait_for_incident(incident_id, lambda i: i.channel_id is not None)
+        wait_until(lambda: _texts(standin, incident.channel_id, "no status update"), timeout=20, message="no nudge")
+
+        os.kill(first[0], signal.SIGKILL)
+        second = wait_until(lambda: running()[1:], timeout=15, message="no worker took the clock over")
+        before = len(_texts(standin, incident.channel_id, "no status update"))
+        wait_until(lambda: len(_texts(standin, incident.channel_id, "no status update")) >= before + 2, timeout=30,
+                   message="no nudge after the take-over")
+        time.sleep(2.5)
+        assert len(running()) == 2 and second[0] != first[0], app.log()
+    finally:
+        app.stop()
+    nudges = sorted(float(m["ts"]) for m in _texts(standin, incident.channel_id, "no status update"))
+    gaps = [b - a for a, b in zip(nudges, nudges[1:])]
+    assert all(gap > 2.0 for gap in gaps), gaps  # one per 3 s beat, never two at once
+    log = app.log_path.read_text()
+    assert "Traceback" not in log, log

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -71,9 +72,10 @@ def test_a_bad_value_names_its_variable_first(name, value):
     assert str(caught.value).startswith(f"{name} ") and repr(value) in str(caught.value)
 
 
-def test_web_concurrency_and_threads_keep_their_defaults():
+def test_web_concurrency_defaults_to_one_worker_per_usable_core():
     settings = Settings.from_env({}, need_slack=False)
-    assert (settings.web_concurrency, settings.web_threads) == (1, 8)
+    assert (settings.web_concurrency, settings.web_threads) == (len(os.sched_getaffinity(0)), 8)
+    assert Settings.from_env({"WEB_CONCURRENCY": "AUTO"}, need_slack=False).web_concurrency == len(os.sched_getaffinity(0))
     assert (Settings.from_env({"WEB_CONCURRENCY": "3", "WEB_THREADS": "16"}, need_slack=False).web_concurrency) == 3
 
 

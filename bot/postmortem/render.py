@@ -115,6 +115,15 @@ def _render(template: str, data: PostmortemData, language: str) -> str:
         # `HH:MM`, as status reports are written; with the date when the incident ran over several days.
         return value.astimezone(tz).strftime("%m-%d %H:%M" if several_days else "%H:%M")
 
+    def plain_message(item, bot: str, in_thread: str) -> str:
+        """The template's `entry` line for a person's message with no marks, outcome or files, made
+        here: most of a long incident's log, where a Jinja2 macro call per line was most of the
+        rendering time (BENCHMARKS.md). "" for any other entry, which the macro draws."""
+        if item.kind != "message" or item.marks or item.outcome or item.files:
+            return ""
+        thread = in_thread + " " if item.in_thread else ""
+        return f"- **{clock(item.at)}** · {who(item.author, bot)} · {thread}{md(item.text)}"
+
     milestones = data.milestones
     return _environment(language, data.timezone).get_template(template).render(
         public=public,
@@ -131,6 +140,7 @@ def _render(template: str, data: PostmortemData, language: str) -> str:
         who=who,
         cell=lambda text: md(text).replace("\n", " "),
         is_message=lambda item: item.kind == "message",
+        plain_message=plain_message,
     )
 
 

@@ -68,6 +68,12 @@ class Clock:
         """Background clocks return at once; a blocking clock (`python app.py clock`) runs until stopped."""
         self.scheduler.start(paused=not self.runs_jobs)
 
+    def run_jobs(self) -> None:
+        """A paused clock (one that only stored jobs) starts running them: the worker chosen to run
+        the embedded clock (bot/reminders/one_clock.py)."""
+        self.runs_jobs = True
+        self.scheduler.resume()
+
     def schedule(self, timer: Timer) -> None:
         self.scheduler.add_job(
             JOB_FUNCTION,

@@ -72,8 +72,14 @@ class SafeWebClient(WebClient):
         )
 
 
-def use_safe_client(context, next) -> None:
+def use_safe_client(body, context, next) -> None:
     """Bolt global middleware: listeners get a SafeWebClient instead of Bolt's per-request WebClient."""
+    event = body.get("event") if isinstance(body, dict) else None
+    if isinstance(event, dict) and event.get("type") == "message":
+        # The message listener calls no Slack method (bot/listeners/events.py), and messages are
+        # most of the traffic: a second client per message was a tenth of its cost (BENCHMARKS.md).
+        next()
+        return
     if context.client is not None and not isinstance(context.client, SafeWebClient):
         context["client"] = SafeWebClient.like(context.client)
     next()

@@ -117,7 +117,14 @@ def listen(port: int) -> socket.socket:
 
 
 def serve_http(build: Callable[[], App], settings: Settings, listener: socket.socket | None = None) -> None:
-    """A production server: gunicorn with threads, so acks never queue behind slow work."""
+    """A production server (WEB_SERVER): WEB_CONCURRENCY worker processes of WEB_THREADS threads
+    each, so acks never queue behind slow work; the app is built in each worker."""
+    serve = serve_granian if settings.web_server == "granian" else serve_gunicorn
+    serve(build, settings, listener)
+
+
+def serve_gunicorn(build: Callable[[], App], settings: Settings, listener: socket.socket | None = None) -> None:
+    """gunicorn's gthread workers (the benchmark's floor serves the no-op app with it)."""
     from gunicorn.app.base import BaseApplication
 
     # gunicorn serves the socket bound here (and closes this descriptor once it has its own copy).
@@ -127,8 +134,8 @@ def serve_http(build: Callable[[], App], settings: Settings, listener: socket.so
         def load_config(self) -> None:
             self.cfg.set("bind", f"fd://{bound}")
             self.cfg.set("worker_class", "gthread")
-            # One worker process: lazy follow-ups run in its threads. Scale out with more
-            # instances (see README), each its own process.
+            # One worker process per core by default (WEB_CONCURRENCY=auto): a process runs Python
+            # on one core at a time. Lazy follow-ups run in each worker's threads.
             self.cfg.set("workers", settings.web_concurrency)
             self.cfg.set("threads", settings.web_threads)
             self.cfg.set("timeout", 60)
@@ -143,6 +150,58 @@ def serve_http(build: Callable[[], App], settings: Settings, listener: socket.so
             return wsgi_app(build())
 
     Server().run()
+
+
+def serve_granian(build: Callable[[], App], settings: Settings, listener: socket.socket | None = None) -> None:
+    """Granian: HTTP parsed and answered in Rust, the WSGI app in WEB_THREADS Python threads of each
+    worker. Why: gunicorn's HTTP handling, in Python, cost as much CPU per Slack event as all of
+    Bolt's own work; under granian the no-op app spends half the CPU per event (BENCHMARKS.md)."""
+    import multiprocessing
+
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    # Granian binds the port itself: the check in listen() has been made, hand the port over.
+    (listener or listen(settings.port)).close()
+    # Workers are forked, so they get the loader below (and the clock's lock file) as they are.
+    multiprocessing.set_start_method("fork", force=True)
+    server = Server(
+        "bot.app:serve",  # names the app in logs; the loader below builds it
+        address="0.0.0.0",
+        port=settings.port,
+        interface=Interfaces.WSGI,
+        workers=settings.web_concurrency,
+        blocking_threads=settings.web_threads,
+        backlog=2048,
+        log_level=LogLevels(settings.log_level.lower()),
+        respawn_failed_workers=True,  # as gunicorn does: a worker that dies is replaced
+        respawn_interval=1.0,
+        # A worker still starting when SIGTERM came could miss it and run on; after this long the
+        # master kills it (Slack wants every answer within 3 s; lazy follow-ups get the rest).
+        workers_kill_timeout=10,
+        log_dictconfig=GRANIAN_LOGGING,
+    )
+    # Built in the worker, after fork, so no database connection crosses processes.
+    server.serve(target_loader=lambda *_args: wsgi_app(build()), wrap_loader=False)
+
+
+class _GranianNotes:
+    """Leaves out granian's start-up warning that WEB_THREADS is high for the cores: the threads of a
+    Slack bot mostly wait for the database and Slack, which is why there are eight."""
+
+    def filter(self, record) -> bool:
+        return "Python threads" not in record.getMessage()
+
+
+# Granian's lines go through the root logger, in the bot's format.
+GRANIAN_LOGGING = {
+    "filters": {"notes": {"()": _GranianNotes}},
+    "loggers": {
+        "_granian": {"handlers": [], "propagate": True, "filters": ["notes"]},
+        "granian.access": {"handlers": [], "propagate": False},
+    },
+}
 
 
 # apps.connections.open's answers that mean the app-level token itself is wrong.

@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def export(options: argparse.Namespace, settings: Settings) -> int:
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, settings.sqlite_synchronous)
     upgrade(database.engine)  # a fresh or older database reads the same as a current one
     with reading(database) as store:
         incident = store.find(options.incident)

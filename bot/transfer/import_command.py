@@ -93,7 +93,7 @@ def _import(options: argparse.Namespace, settings: Settings) -> int:
     if not title.strip():
         raise BadInput("--title is empty; give the incident a title or leave --title out to use the channel's")
 
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, settings.sqlite_synchronous)
     # A fresh database takes an import like a current one; the migration's chatter would bury
     # the one line this command prints (`python app.py migrate` shows it).
     _quiet("alembic", logging.WARNING)
