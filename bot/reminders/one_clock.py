@@ -1,9 +1,9 @@
-"""Exactly one running reminder clock among the gunicorn workers of one instance.
+"""Exactly one running reminder clock among the HTTP server workers of one instance (granian or gunicorn).
 
 Why: `python app.py` serves with one worker process per core, and with SCHEDULER=embedded each
 worker builds the app and its clock. Every worker stores jobs (its clock is paused), but only the
-worker holding an exclusive lock on a file the gunicorn master made runs them. The kernel drops
-the lock when that worker dies, however it dies, and another worker (or the one gunicorn starts
+worker holding an exclusive lock on a file the server's master process made runs them. The kernel drops
+the lock when that worker dies, however it dies, and another worker (or the one the server starts
 in its place) takes it within `retry_seconds`. Reminders claimed in the database stay sent once
 whatever happens (bot/reminders/planner.py); this keeps the clock's work, its polling and its
 re-planning at start-up, to one process.
@@ -24,7 +24,7 @@ RETRY_SECONDS = 1.0
 
 
 def lock_file() -> str:
-    """A new lock file for one instance (made in the gunicorn master, before the workers)."""
+    """A new lock file for one instance (made in the master process, before the workers)."""
     descriptor, path = tempfile.mkstemp(prefix="incident-bot-clock-", suffix=".lock")
     os.close(descriptor)
     return path
