@@ -10,6 +10,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -97,6 +98,9 @@ def test_python_app_py_serves_slack_on_port_at_slack_events(tmp_path, standin):
     (tmp_path / "home").mkdir()
     env.pop("XDG_RUNTIME_DIR", None)
     process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+    reader.start()
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
@@ -106,7 +110,7 @@ def test_python_app_py_serves_slack_on_port_at_slack_events(tmp_path, standin):
                     assert response.status == 200
                     break
             except (urllib.error.URLError, ConnectionError):
-                assert process.poll() is None, process.stdout.read()
+                assert process.poll() is None, "".join(lines)
                 assert time.monotonic() < deadline, "the server never came up"
                 time.sleep(0.2)
         assert list((tmp_path / "home").iterdir()) == [], "gunicorn made a control socket"
@@ -116,9 +120,18 @@ def test_python_app_py_serves_slack_on_port_at_slack_events(tmp_path, standin):
         # A wrong signature or a stale timestamp is refused and never processed.
         assert _signed_post(base + "/slack/events", challenge, "wrong-secret")[0] == 401
         assert _signed_post(base + "/slack/events", challenge, SIGNING_SECRET, timestamp=int(time.time()) - 600)[0] == 401
+        # Stop it once every worker has started: granian kills a worker asked to stop while it is still
+        # starting (after 10 s, with a WARNING), which a stop within milliseconds of the start can meet.
+        def started():
+            return sum("Started worker-" in line for line in lines) >= max(1, sum("Spawning worker-" in line for line in lines))
+
+        while not started() and time.monotonic() < deadline:
+            time.sleep(0.05)
     finally:
         process.terminate()
-        output = process.communicate(timeout=20)[0]
+        process.wait(timeout=20)
+        reader.join(timeout=5)
+        output = "".join(lines)
     assert "HTTP on port" in output and "time zone UTC" in output
     assert BOT_TOKEN not in output and SIGNING_SECRET not in output
     # Bolt warned at every start when handed a client while SLACK_BOT_TOKEN was set.

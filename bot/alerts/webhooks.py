@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = "/alerts/"
 MAX_BODY = 1024 * 1024  # 1 MB: Alertmanager's largest groups stay far below it
+DISCARD_MOST = 8 * MAX_BODY  # how much of a refused body is read, so its sender hears the 413
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,7 @@ def _read_body(environ: dict) -> bytes:
         if not length.isdigit():
             raise Refused(400, "Content-Length is not a number")
         if int(length) > MAX_BODY:
+            _discard(stream, int(length))
             raise Refused(413, f"the body is over {MAX_BODY // 1024} KB")
         return stream.read(int(length))
     if environ.get("HTTP_TRANSFER_ENCODING", "").lower() != "chunked":
@@ -189,6 +191,17 @@ def _read_body(environ: dict) -> bytes:
     if len(body) > MAX_BODY:
         raise Refused(413, f"the body is over {MAX_BODY // 1024} KB")
     return body
+
+
+def _discard(stream, length: int) -> None:
+    """Read a refused body (up to DISCARD_MOST) before answering: a sender still sending hears 413,
+    not a connection reset in the middle of its request. A larger one is left unread."""
+    left = min(length, DISCARD_MOST)
+    while left > 0:
+        chunk = stream.read(min(left, 64 * 1024))
+        if not chunk:
+            return
+        left -= len(chunk)
 
 
 class BotUser:
