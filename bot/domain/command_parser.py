@@ -15,9 +15,9 @@ from bot.domain.records import ACTION_CLASSES, FACTOR_CATEGORIES, SEVERITIES, ST
 from bot.domain.requests import (
     AddActionItem,
     AddFactor,
-    AttachRunbook,
     AddNote,
     AddWhy,
+    AttachRunbook,
     ChangeSeverity,
     ChangeStatus,
     ClearDeadline,
@@ -40,8 +40,8 @@ from bot.domain.requests import (
     StepAction,
     Tag,
     Untag,
-    WriteUp,
     UseRunbook,
+    WriteUp,
 )
 from bot.domain.storable_text import storable
 from bot.i18n import N_, Message

@@ -7,19 +7,18 @@ import uuid
 from dataclasses import dataclass, field
 
 from bot.domain import command_parser as cp
+from bot.domain import runbooks
 from bot.domain.access import NOT_A_MEMBER
 from bot.domain.changes import IncidentError
-from bot.domain import runbooks
 from bot.domain.requests import AttachRunbook, Declare, PlanWork, Request, UseRunbook, Via
 from bot.domain.times import utcnow
 from bot.gate import NOT_AN_INCIDENT_CHANNEL
 from bot.i18n import N_, Message, Translator
-from bot.slack.formatting import safe
 from bot.services import Services
-from bot.slack import texts
-from bot.slack import work_blocks
+from bot.slack import texts, work_blocks
 from bot.slack.after_ack import OpenForm, OpenPlanForm, OpenStartForm, run_after_ack
 from bot.slack.catchup import catchup_text
+from bot.slack.formatting import safe
 from bot.slack.membership import MembershipUnknown
 from bot.stats.delivery import ShowStats
 from bot.stats.text import working_on_it

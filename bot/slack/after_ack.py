@@ -17,10 +17,10 @@ from slack_sdk.errors import SlackApiError
 from bot.domain import lifecycle
 from bot.domain.changes import Change
 from bot.i18n import Message
+from bot.planned import delivery as work_delivery
 from bot.postmortem.delivery import deliver_postmortem
 from bot.reminders.planner import sync_incident
 from bot.services import Services
-from bot.planned import delivery as work_delivery
 from bot.slack import blocks, texts, work_blocks
 from bot.slack.catchup import ShowCatchup, post_catchup
 from bot.slack.channel_setup import invite, set_up_channel
