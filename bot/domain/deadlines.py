@@ -47,11 +47,8 @@ def decide(store: IncidentStore, incident: IncidentRecord, intent: Decide, ctx: 
 
         return planned_work.decide(store, incident, intent, ctx)
     _require_open(incident)
+    check_choice(incident, intent)
     decision = intent.decision
-    if decision not in DECISIONS:
-        raise IncidentError(N_("That is not a choice this prompt offers."))
-    if incident.deadline_at is None or incident.deadline_at.isoformat() != intent.deadline_iso:
-        raise IncidentError(N_("This deadline was already decided or moved; nothing was changed."))
     deadline, what = incident.deadline_at, incident.deadline_what or ""
     # What was to be decided stays with the decision: the record must say what was rolled back.
     data = {"decision": decision, "deadline": deadline.isoformat(), "what": what}
@@ -64,6 +61,15 @@ def decide(store: IncidentStore, incident: IncidentRecord, intent: Decide, ctx: 
         details = {"decision": decision}
     record(store, incident, "decision", ctx, what, data)
     return Change(incident.id, "decision", ctx.actor, details, text=what, announce=decision != "continue")
+
+
+def check_choice(incident: IncidentRecord, intent: Decide) -> None:
+    """A choice the prompt offers, for the deadline the prompt was made for: a second press, or a
+    press after the deadline moved, changes nothing. Incidents and planned work alike."""
+    if intent.decision not in DECISIONS:
+        raise IncidentError(N_("That is not a choice this prompt offers."))
+    if incident.deadline_at is None or incident.deadline_at.isoformat() != intent.deadline_iso:
+        raise IncidentError(N_("This deadline was already decided or moved; nothing was changed."))
 
 
 def _require_open(incident: IncidentRecord) -> None:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.domain import runbooks, times
+from bot.domain import deadlines, runbooks, times
 from bot.domain.changes import Change, Context, IncidentError
 from bot.domain.lifecycle import record
 from bot.domain.records import SEVERITIES, Claim, IncidentRecord, NewEntry, StepRecord
@@ -29,7 +29,6 @@ from bot.domain.requests import (
 )
 from bot.domain.store import IncidentStore
 from bot.i18n import N_, Message, Word
-from bot.reminders.rhythm import DECISIONS
 
 KINDS = ("release", "maintenance")
 CHANNEL_PREFIX = {"release": "rel-", "maintenance": "mnt-", "incident": "inc-"}
@@ -290,11 +289,8 @@ def decide(store: IncidentStore, incident: IncidentRecord, intent: Decide, ctx: 
     """The go/no-go prompt's choice for planned work: Continue goes on to the rollback limit;
     Roll back or Stop end the work. Past the rollback limit, Continue is not a choice."""
     require_open(incident)
+    deadlines.check_choice(incident, intent)
     decision = intent.decision
-    if decision not in DECISIONS:
-        raise IncidentError(N_("That is not a choice this prompt offers."))
-    if incident.deadline_at is None or incident.deadline_at.isoformat() != intent.deadline_iso:
-        raise IncidentError(N_("This deadline was already decided or moved; nothing was changed."))
     limit = at_rollback_limit(incident)
     if decision == "continue" and limit:
         raise IncidentError(N_("This is the rollback limit: the only choices are Roll back or Stop."))
