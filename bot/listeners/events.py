@@ -48,15 +48,11 @@ def on_member_joined(event: dict, context, services: Services) -> None:
     if not channel or not is_user_id(user):
         return
     # Someone joining halfway gets the catch-up (CATCHUP_ON_JOIN): not the bot, nor the declarer,
-    # whom setting up the channel invites and who knows where things stand.
+    # whom setting up the channel invites and who knows where things stand (post_catchup reads the
+    # record after the ack and leaves them out).
     if not services.settings.catchup_on_join or user == context.get("bot_user_id"):
         return
-    incident_id = services.incident_channels.incident_id(channel)
-    if incident_id is None:
-        return
-    with reading(services.db) as store:
-        incident = store.incident(incident_id)
-    if incident is not None and user != incident.declared_by:
+    if services.incident_channels.incident_id(channel) is not None:
         context["after_ack"] = [ShowCatchup(channel, user)]
 
 

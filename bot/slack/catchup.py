@@ -114,7 +114,7 @@ def post_catchup(step: ShowCatchup, client: WebClient, services: Services) -> No
     """The catch-up for someone who joined the incident channel, only they see it."""
     with reading(services.db) as store:
         incident = store.incident_in(step.channel)
-        if incident is None:
+        if incident is None or step.user == incident.declared_by:
             return
         text = catchup_text(store, incident, utcnow(), services.t_for(step.user))
     try:
