@@ -333,27 +333,8 @@ def test_an_instance_killed_mid_stream_loses_and_duplicates_nothing_once_slack_r
             events.append((message["ts"], message["text"], first.slack.message_event(message, channel), "Ev0" + random_id(9)))
 
         # Stream on eight connections; kill the process group once a third is acknowledged.
-        outcomes: dict[int, Sent] = {}
-        lock = threading.Lock()
-        queue = iter(range(total))
         acked = threading.Event()
-
-        def stream() -> None:
-            while True:
-                with lock:
-                    n = next(queue, None)
-                if n is None:
-                    return
-                _ts, _text, event, event_id = events[n]
-                sent = send(first.slack, event, event_id)
-                with lock:
-                    outcomes[n] = sent
-                    if sum(1 for s in outcomes.values() if s.status == 200) >= total // 3:
-                        acked.set()
-
-        streams = [threading.Thread(target=stream) for _ in range(8)]
-        for thread in streams:
-            thread.start()
+        outcomes, streams = _start_stream(first.slack, events, acked)
         assert acked.wait(30), "the stream never got going"
         first.kill()
         for thread in streams:
@@ -365,12 +346,7 @@ def test_an_instance_killed_mid_stream_loses_and_duplicates_nothing_once_slack_r
         refused = [outcomes[n] for n in not_acked]
         assert all(s.status is None for s in refused), [s for s in refused if s.status is not None][:5]
 
-        with db.session() as session:
-            stored_at_kill = {
-                ts for ts in session.scalars(select(TimelineEntry.ts).where(TimelineEntry.incident_id == incident.id, TimelineEntry.kind == "message"))
-            }
-        index = {ts: n for n, (ts, *_rest) in enumerate(events)}
-        committed = {index[ts] for ts in stored_at_kill}
+        committed = _stored_numbers(db, incident.id, events)
         # Ack after commit: every event that got its 200 is already in the database.
         assert acked_before <= committed, sorted(acked_before - committed)[:10]
         committed_unacked = committed - acked_before
@@ -408,6 +384,47 @@ def test_an_instance_killed_mid_stream_loses_and_duplicates_nothing_once_slack_r
         print(f"[{database_url.split(':', 1)[0]}] test took {time.monotonic() - started:.1f}s")
 
 
+def _start_stream(slack, events: list, a_third: threading.Event, hold: tuple[int, threading.Event] | None = None,
+                  pause: float = 0.0, connections: int = 8) -> tuple[dict[int, Sent], list[threading.Thread]]:
+    """Send each of `events` (ts, text, event, event_id) once, on `connections` threads; `a_third` is set
+    once a third of them got a 200. With `hold` (n, event), events from the n-th on wait for that event.
+    Returns the outcomes, filled in as answers come, and the threads to join."""
+    outcomes: dict[int, Sent] = {}
+    lock = threading.Lock()
+    queue = iter(range(len(events)))
+
+    def stream() -> None:
+        while True:
+            with lock:
+                n = next(queue, None)
+            if n is None:
+                return
+            if hold is not None and n >= hold[0]:
+                hold[1].wait(60)
+            _ts, _text, event, event_id = events[n]
+            sent = send(slack, event, event_id)
+            with lock:
+                outcomes[n] = sent
+                if sum(1 for s in outcomes.values() if s.status == 200) >= len(events) // 3:
+                    a_third.set()
+            if pause:
+                time.sleep(pause)
+
+    threads = [threading.Thread(target=stream) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    return outcomes, threads
+
+
+def _stored_numbers(db, incident_id: int, events: list) -> set[int]:
+    """Which of `events` (by position) are in the incident's timeline now."""
+    with db.session() as session:
+        stored = set(session.scalars(select(TimelineEntry.ts).where(
+            TimelineEntry.incident_id == incident_id, TimelineEntry.kind == "message")))
+    index = {ts: n for n, (ts, *_rest) in enumerate(events)}
+    return {index[ts] for ts in stored}
+
+
 # --- 3. the database server crashes mid-stream (PostgreSQL) -----------------------------------------------
 
 
@@ -438,31 +455,10 @@ def test_a_postgresql_crash_mid_stream_loses_no_acked_message_and_the_app_carrie
             message = standin.post_human_message(channel, PEOPLE[n % 4], f"pg crash stream message {n:03d}")
             events.append((message["ts"], message["text"], app.slack.message_event(message, channel), "Ev0" + random_id(9)))
 
-        outcomes: dict[int, Sent] = {}
-        lock = threading.Lock()
-        queue = iter(range(total))
         a_third, restarted = threading.Event(), threading.Event()
         last_third = 2 * total // 3
-
-        def stream() -> None:
-            while True:
-                with lock:
-                    n = next(queue, None)
-                if n is None:
-                    return
-                if n >= last_third:
-                    restarted.wait(60)  # the last third goes to the recovered server
-                _ts, _text, event, event_id = events[n]
-                sent = send(app.slack, event, event_id)
-                with lock:
-                    outcomes[n] = sent
-                    if sum(1 for s in outcomes.values() if s.status == 200) >= total // 3:
-                        a_third.set()
-                time.sleep(0.005)  # a steady stream through the outage
-
-        streams = [threading.Thread(target=stream) for _ in range(8)]
-        for thread in streams:
-            thread.start()
+        # A steady stream through the outage; the last third goes to the recovered server.
+        outcomes, streams = _start_stream(app.slack, events, a_third, hold=(last_third, restarted), pause=0.005)
         assert a_third.wait(60), "the stream never got going"
         server.crash()
         time.sleep(1.0)
@@ -474,11 +470,7 @@ def test_a_postgresql_crash_mid_stream_loses_no_acked_message_and_the_app_carrie
 
         acked = {n for n, s in outcomes.items() if s.status == 200}
         refused = sorted(set(range(total)) - acked)
-        with db.session() as session:
-            stored = set(session.scalars(select(TimelineEntry.ts).where(
-                TimelineEntry.incident_id == incident.id, TimelineEntry.kind == "message")))
-        index = {ts: n for n, (ts, *_rest) in enumerate(events)}
-        committed = {index[ts] for ts in stored}
+        committed = _stored_numbers(db, incident.id, events)
         # Acked means stored, through the crash.
         assert acked <= committed, sorted(acked - committed)[:10]
         acked_after_restart = sum(1 for n in acked if n >= last_third)
