@@ -7,6 +7,7 @@ fields a rule changed.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import Row, and_, bindparam, delete, func, select
+from sqlalchemy import Row, Text, and_, bindparam, cast, delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.domain.marks import MILESTONE_MARKS
@@ -416,7 +417,8 @@ class SqlIncidentStore(AlertGroups):
         return list(self.session.scalars(query))
 
     def timeline_rows(self, incident_id: int, chunk: int = 2_000) -> Iterator[Row]:
-        """The entries timeline() returns, in the same order, as read-only rows of TIMELINE_ROW_COLUMNS.
+        """The entries timeline() returns, in the same order, as read-only rows of TIMELINE_ROW_COLUMNS
+        (`data` and `files` as JSON text: json_value decodes them).
 
         Why: a postmortem reads every entry once. Mapped objects (identity map, change tracking)
         made a 100,000-entry incident cost over 100 MB and most of the build time; plain rows,
@@ -482,13 +484,20 @@ class SqlIncidentStore(AlertGroups):
         return ids | set(self.session.scalars(select(ActionItem.incident_id).where(ActionItem.status != "done")))
 
 
-# What a postmortem quotes of each entry.
+# What a postmortem quotes of each entry. The two JSON columns come as their JSON text (decode them
+# with json_value): a message has no data and seldom files, and decoding a JSON `null` for each of
+# 100,000 entries was a third of building the postmortem (BENCHMARKS.md).
 _ENTRY = TimelineEntry.__table__.c
 TIMELINE_ROW_COLUMNS = (
-    _ENTRY.occurred_at, _ENTRY.kind, _ENTRY.author_id, _ENTRY.text, _ENTRY.data, _ENTRY.files, _ENTRY.ts,
-    _ENTRY.thread_ts,
+    _ENTRY.occurred_at, _ENTRY.kind, _ENTRY.author_id, _ENTRY.text, cast(_ENTRY.data, Text), cast(_ENTRY.files, Text),
+    _ENTRY.ts, _ENTRY.thread_ts,
 )
 _TIME_ORDER = (TimelineEntry.occurred_at, TimelineEntry.id)
+
+
+def json_value(text: str | None):
+    """A JSON column read as text (TIMELINE_ROW_COLUMNS), decoded; None for SQL NULL and JSON null."""
+    return None if text is None or text == "null" else json.loads(text)
 
 # Built once: looked up for every message event (bot/ingest/incident_channels.py).
 _INCIDENT_ID_BY_CHANNEL = select(Incident.id).where(Incident.channel_id == bindparam("channel"))

@@ -11,7 +11,7 @@ from bot.domain.lifecycle import milestones as milestones_of
 from bot.domain.records import FACTOR_CATEGORIES, MARKS, MILESTONES, IncidentRecord, MilestoneTime
 from bot.postmortem.data import ActionItemRow, Decision, Evidence, Person, PostmortemData, StatusReport, TimelineItem
 from bot.stats.insights import METRICS, Targets
-from storage.incident_store import SqlIncidentStore
+from storage.incident_store import SqlIncidentStore, json_value
 
 # Bot-recorded kinds that belong in the key timeline (messages get there by being marked).
 KEY_KINDS = (
@@ -49,26 +49,24 @@ def build(
     messages_by_ts: dict[str, TimelineItem] = {}  # only the messages a milestone mark may point to
     for at, kind, author_id, text, data, files, ts, thread_ts in store.timeline_rows(incident.id):
         on_message = marks.get(ts) if ts else None
-        said = {"text": text} if kind == "message" else {"text": text, **_entry_data(kind, text, data)}
-        item = TimelineItem(
-            at=at,
-            kind=kind,
-            author=person(author_id),
-            marks=tuple(m for m in MARKS if m in on_message) if on_message else (),
-            in_thread=thread_ts is not None,
-            files=tuple(files) if files else (),
-            ts=ts if kind == "message" else None,
-            **said,
-        )
+        item_marks = tuple(m for m in MARKS if m in on_message) if on_message else ()
+        author = (people.get(author_id) or person(author_id)) if author_id else None
+        attached = tuple(json_value(files) or ()) if files else ()
+        if kind == "message":
+            # Most entries: made positionally, with no data of their own to read.
+            item = TimelineItem(at, kind, author, text, item_marks, thread_ts is not None, attached, ts=ts)
+            if author_id:
+                speakers[author_id] = None
+        else:
+            said = {"text": text, **_entry_data(kind, text, json_value(data))}
+            item = TimelineItem(at=at, kind=kind, author=author, marks=item_marks, in_thread=thread_ts is not None, files=attached, **said)
         items.append(item)
         if ts in evidence_ts:
             messages_by_ts[ts] = item
-        if kind in KEY_KINDS or item.marks:
+        if item_marks or kind in KEY_KINDS:
             key_timeline.append(item)
-        for mark in item.marks:
+        for mark in item_marks:
             marked[mark].append(item)
-        if kind == "message" and author_id:
-            speakers[author_id] = None
     milestones = milestones_of(store, incident)
     durations = KeyDurations.from_milestones(
         milestones["started"].at, milestones["detected"].at, milestones["mitigated"].at, milestones["resolved"].at
