@@ -39,7 +39,12 @@ _LINE_START = re.compile(r"^(?:[-+=]|(\d+)([.)]))")
 # Whitespace at a line's ends: leading spaces and tabs would make an indented code block, and
 # CommonMark renderers trim spaces, tabs and Unicode spaces (U+3000, U+00A0…) off a paragraph's
 # ends and before a line break.
-_SPACES = "\t \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_SPACE_CHARACTERS = frozenset("\t \u00a0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B))))
+_SPACES = "".join(sorted(_SPACE_CHARACTERS))  # for character classes
+# A text with none of these, no line-start marker and no space at either end comes out as it went
+# in: what readable() resolves or defuses (markup, entities, @-broadcasts, controls, bidi overrides,
+# CR), what _markdown_line escapes, and line breaks.
+_NEEDS_WORK = re.compile(r"[\\`*_\[\]<>|~#&@\n" + HIDDEN.pattern[1:-1] + "]")
 _LEADING_SPACE = re.compile(f"^[{_SPACES}]+")
 _TRAILING_SPACE = re.compile(f"[{_SPACES}]+$")
 
@@ -56,6 +61,17 @@ def _environment(language: str, timezone: str) -> Environment:
         keep_trailing_newline=True,
         undefined=StrictUndefined,
     )
+
+
+POSTED_TEMPLATES = ("postmortem.md.j2", "summary.txt.j2", "customer-notice.md.j2")
+
+
+def prepare(language: str, timezone: str) -> None:
+    """Compile the templates posted at resolution, at start-up (bot/app.py): the first postmortem of
+    a worker then costs what every later one does (compiling took 0.05–0.1 s, BENCHMARKS.md)."""
+    environment = _environment(language, timezone)
+    for template in POSTED_TEMPLATES:
+        environment.get_template(template)
 
 
 def render_postmortem(data: PostmortemData, language: str = DEFAULT_LANGUAGE) -> str:
@@ -84,6 +100,7 @@ def _render(template: str, data: PostmortemData, language: str) -> str:
         raise ValueError(f"no catalog for language {language!r}")
     tz = ZoneInfo(data.timezone)
     names = data.people
+    environment = _environment(language, data.timezone)
 
     def md(markup: str | None) -> str:
         return markdown_text(markup or "", names)
@@ -93,8 +110,17 @@ def _render(template: str, data: PostmortemData, language: str) -> str:
     def at(value: datetime | None, missing: str = "—") -> str:
         return _show(value, tz) if value else missing
 
+    minutes: dict[int, str | None] = {}  # "YYYY-MM-DD HH:MM:" of each minute shown: a log has thousands of lines a minute
+
     def clock(value: datetime) -> str:
-        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+        minute = int(value.timestamp()) // 60
+        prefix = minutes.get(minute)
+        if prefix is None:
+            local = value.astimezone(tz)
+            if local.utcoffset().seconds % 60:  # an offset with seconds (before 1972): no shortcut
+                return local.strftime("%Y-%m-%d %H:%M:%S")
+            prefix = minutes[minute] = local.strftime("%Y-%m-%d %H:%M:")
+        return prefix + _SECONDS[value.second]
 
     def who(person: Person | None, missing: str = "—") -> str:
         if not person:
@@ -115,17 +141,29 @@ def _render(template: str, data: PostmortemData, language: str) -> str:
         # `HH:MM`, as status reports are written; with the date when the incident ran over several days.
         return value.astimezone(tz).strftime("%m-%d %H:%M" if several_days else "%H:%M")
 
-    def plain_message(item, bot: str, in_thread: str) -> str:
-        """The template's `entry` line for a person's message with no marks, outcome or files, made
-        here: most of a long incident's log, where a Jinja2 macro call per line was most of the
-        rendering time (BENCHMARKS.md). "" for any other entry, which the macro draws."""
-        if item.kind != "message" or item.marks or item.outcome or item.files:
-            return ""
-        thread = in_thread + " " if item.in_thread else ""
-        return f"- **{clock(item.at)}** · {who(item.author, bot)} · {thread}{md(item.text)}"
+    word = environment.globals["word"]
+    entry_lines: dict[int, str] = {}  # id(item) -> its macro line: the key timeline's entries are in the log too
+
+    def quote_lines(items, entry, bot: str, in_thread: str, files_label: str) -> str:
+        """The template's `entry` macro line for each item, one per line. A person's message (most of
+        a long incident's log) is made here, as the macro would: a template loop and a macro call per
+        line were most of the rendering time (BENCHMARKS.md)."""
+        lines = []
+        for item in items:
+            if item.kind != "message":
+                line = entry_lines.get(id(item))
+                if line is None:
+                    line = entry_lines[id(item)] = entry(item)
+                lines.append(line)
+                continue
+            marks = "".join(f"`{word('mark', mark)}` " for mark in item.marks) if item.marks else ""
+            thread = in_thread + " " if item.in_thread else ""
+            files = f" · {files_label} " + ", ".join(md(f) for f in item.files) if item.files else ""
+            lines.append(f"- **{clock(item.at)}** · {who(item.author, bot)} · {marks}{thread}{md(item.text)}{files}")
+        return "\n".join(lines)
 
     milestones = data.milestones
-    return _environment(language, data.timezone).get_template(template).render(
+    return environment.get_template(template).render(
         public=public,
         hhmm=hhmm,
         money=_money,
@@ -140,10 +178,11 @@ def _render(template: str, data: PostmortemData, language: str) -> str:
         who=who,
         cell=lambda text: md(text).replace("\n", " "),
         is_message=lambda item: item.kind == "message",
-        plain_message=plain_message,
+        quote_lines=quote_lines,
     )
 
 
+_SECONDS = tuple(f"{second:02d}" for second in range(60))
 _PRIVATE_REFERENCES = re.compile(r"<[@#!][^>]*>")
 _DOUBLE_SPACE = re.compile(r"(?<=\S)[ \t]{2,}(?=\S)")
 _CURRENCY_SIGNS = "$€£¥₩"
@@ -168,6 +207,11 @@ def markdown_text(markup: str, names: dict[str, str]) -> str:
     breaks indented to stay inside a list item; an empty line is an `&nbsp;` line, so a quote stays
     one paragraph.
     """
+    if (
+        not _NEEDS_WORK.search(markup) and not _LINE_START.match(markup)
+        and markup[:1] not in _SPACE_CHARACTERS and markup[-1:] not in _SPACE_CHARACTERS
+    ):
+        return markup  # nothing to resolve, defuse or escape: most chat lines (BENCHMARKS.md)
     lines = readable(markup, names).split("\n")
     return _markdown_line(lines[0]) if len(lines) == 1 else "  \n  ".join(_markdown_line(line) or "&nbsp;" for line in lines)
 
