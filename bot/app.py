@@ -11,6 +11,7 @@ from slack_bolt import App
 
 from bot.config import Settings
 from bot.listeners import register_listeners
+from bot.postmortem import render
 from bot.services import Services
 from bot.slack.client import make_client, use_safe_client
 from bot.slack.server import bolt_app
@@ -32,6 +33,7 @@ def build_app(settings: Settings, database: Database | None = None, services: Se
         services = start_clock(settings, database, make_client(settings), runs_jobs=embedded and clock_lock is None)
         if embedded and clock_lock is not None:
             _run_clock_in_one_worker(services, clock_lock)
+    render.prepare(settings.postmortem_language, settings.timezone.key)
     app = bolt_app(settings)
     app.use(use_safe_client)  # every text a listener sends is defused (bot/slack/client.py)
     register_listeners(app, services)
