@@ -247,10 +247,11 @@ def apply(store: SqlIncidentStore, request: Request, ctx: Context, incident_id: 
 
 def follow_milestones(store, incident: IncidentRecord, ctx: Context, before: dict, change: Change | None) -> Change | None:
     """Whatever moved a milestone, the incident's status and its posted draft follow."""
-    resolution = lifecycle.sync_resolution(store, incident, ctx)
+    claims = store.claims(incident.id)  # read once: sync_resolution changes no claim
+    resolution = lifecycle.sync_resolution(store, incident, ctx, claims)
     if change is not None and resolution is not None:
         change.extra.append(resolution)
-    after = lifecycle.milestones(store, incident)
+    after = lifecycle.milestones(store, incident, claims)
     moved = after != before
     if change is None and (resolution is not None or moved):
         change = resolution or Change(incident.id, "milestones", ctx.actor, post_in_channel=False)

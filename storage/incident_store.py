@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import Row, Text, and_, bindparam, cast, delete, func, select
+from sqlalchemy import Row, Text, and_, bindparam, cast, delete, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from bot.domain.marks import MILESTONE_MARKS
@@ -99,13 +99,28 @@ _ON_A_PERSONS_MESSAGE = and_(
 )
 
 
-def counting_milestone_marks(*where):
-    """(incident id, mark, message ts, event ts) of every milestone mark that counts."""
+def counting_milestone_marks(*where, columns: tuple = ()):
+    """(incident id, mark, message ts, event ts), or `columns`, of every milestone mark that counts."""
+    columns = columns or (ReactionMark.incident_id, ReactionMark.mark, ReactionMark.message_ts, ReactionMark.event_ts)
     return (
-        select(ReactionMark.incident_id, ReactionMark.mark, ReactionMark.message_ts, ReactionMark.event_ts)
+        select(*columns)
         .join(TimelineEntry, _ON_A_PERSONS_MESSAGE)
         .where(ReactionMark.active.is_(True), ReactionMark.mark.in_(MILESTONE_MARKS), *where)
     )
+
+
+def _claims_and_marks(incident_id: int):
+    """An incident's claims and counting milestone marks in one query (one round trip: the gate reads
+    them before and after every change): (0, id, milestone, at, recorded_at, source, None, None)
+    for a claim, (1, id, mark, None, None, None, message ts, event ts) for a mark."""
+    claims = select(
+        literal(0).label("kind"), MilestoneClaim.id, MilestoneClaim.milestone, MilestoneClaim.at, MilestoneClaim.recorded_at,
+        MilestoneClaim.source, null().label("message_ts"), null().label("event_ts"),
+    ).where(MilestoneClaim.incident_id == incident_id)
+    marks = counting_milestone_marks(ReactionMark.incident_id == incident_id, columns=(
+        literal(1), ReactionMark.id, ReactionMark.mark, null(), null(), null(), ReactionMark.message_ts, ReactionMark.event_ts,
+    ))
+    return union_all(claims, marks).order_by("kind", "id")
 
 
 class SqlIncidentStore(AlertGroups):
@@ -192,11 +207,10 @@ class SqlIncidentStore(AlertGroups):
 
     def claims(self, incident_id: int) -> list[Claim]:
         self.session.flush()
-        stored = self.session.scalars(select(MilestoneClaim).where(MilestoneClaim.incident_id == incident_id))
-        claims = [Claim(c.milestone, c.at, c.recorded_at, c.source) for c in stored]
-        marks = self.session.execute(counting_milestone_marks(ReactionMark.incident_id == incident_id))
-        claims += [reaction_claim(mark, message_ts, event_ts) for _id, mark, message_ts, event_ts in marks]
-        return claims
+        return [
+            Claim(name, at, recorded_at, source) if kind == 0 else reaction_claim(name, message_ts, event_ts)
+            for kind, _id, name, at, recorded_at, source, message_ts, event_ts in self.session.execute(_claims_and_marks(incident_id))
+        ]
 
     def claim_rows(self, incident_id: int) -> list[Row]:
         """Every stored claim with who made it: (milestone, at, source, set_by, recorded_at), oldest first."""

@@ -50,8 +50,10 @@ def record(store: IncidentStore, incident: IncidentRecord, kind: str, ctx: Conte
     store.add_entry(incident.id, NewEntry(kind, ctx.actor, text, ctx.now, data))
 
 
-def milestones(store: IncidentStore, incident: IncidentRecord) -> dict[str, MilestoneTime]:
-    return effective_milestones(incident.declared_at, store.claims(incident.id), incident.reopened_at)
+def milestones(store: IncidentStore, incident: IncidentRecord, claims: list | None = None) -> dict[str, MilestoneTime]:
+    """`claims`: the incident's, already read in this unit of work (store.claims) and unchanged since."""
+    claims = store.claims(incident.id) if claims is None else claims
+    return effective_milestones(incident.declared_at, claims, incident.reopened_at)
 
 
 # --- declaring ---------------------------------------------------------------------------------
@@ -323,9 +325,10 @@ def _check_order(name: str, at: datetime, current: dict[str, MilestoneTime], ctx
     raise IncidentError(Message(text, params))
 
 
-def sync_resolution(store: IncidentStore, incident: IncidentRecord, ctx: Context) -> Change | None:
-    """Resolve or reopen the incident when its resolved milestone appears or goes away."""
-    resolved = milestones(store, incident)["resolved"]
+def sync_resolution(store: IncidentStore, incident: IncidentRecord, ctx: Context, claims: list | None = None) -> Change | None:
+    """Resolve or reopen the incident when its resolved milestone appears or goes away. It changes no
+    claim (only the status and the bot's own entries), so `claims` read before it hold after it."""
+    resolved = milestones(store, incident, claims)["resolved"]
     if incident.is_planned_work and incident.is_open:
         return None  # planned work ends by finishing it (planned_work.finish), never by a ✅ on a message
     if resolved.at is not None and incident.status != "resolved":
@@ -335,7 +338,7 @@ def sync_resolution(store: IncidentStore, incident: IncidentRecord, ctx: Context
             incident.id, "status", ctx.actor, {"from": previous, "to": "resolved"}, announce=True, post_postmortem=True, resolved=True
         )
     if resolved.at is None and incident.status == "resolved":
-        current = milestones(store, incident)
+        current = milestones(store, incident, claims)
         status = "monitoring" if current["mitigated"].at else "identified" if current["identified"].at else "investigating"
         incident.status = status
         incident.reopened_at = ctx.now
