@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import select
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.write_turn import WriteTurn, write_turn
@@ -23,9 +24,57 @@ def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
         if turn is not None:
             _release_turn_after_transactions(engine.dialect)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # LIFO: the connection used last is taken first, so under load the same few stay in use and
+    # need no check (below); the rest idle out of the way.
+    engine = create_engine(url, pool_size=10, max_overflow=10, pool_use_lifo=True)
     event.listen(engine, "connect", _postgresql_session)
+    _check_when_idle(engine)
     return engine
+
+
+IDLE_CHECK_SECONDS = 30.0
+
+
+def _check_when_idle(engine: Engine, idle_seconds: float = IDLE_CHECK_SECONDS) -> None:
+    """Ping a pooled connection before use only when the server may have dropped it: it sent
+    something while the connection sat in the pool (a server that stops or crashes closes its
+    sockets), or the connection sat unused for `idle_seconds` (a network path may have dropped it).
+
+    Why not pool_pre_ping: it pinged on every checkout, a round trip more in every unit of work, and
+    a command makes two or three while events stream (BENCHMARKS.md). Looking at the socket costs
+    no round trip. A connection that fails anyway fails its unit of work (a command says so, an
+    event gets no 200 and Slack redelivers it), and SQLAlchemy then drops every older connection
+    of the pool, so the next ones reconnect.
+    """
+
+    def checked_in(_dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def checked_out(dbapi_connection, record, _proxy) -> None:
+        since = record.info.get("idle_since")
+        if since is None:
+            return  # just connected
+        if not _server_spoke(dbapi_connection) and time.monotonic() - since < idle_seconds:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception:  # noqa: BLE001 - any failure to answer means: do not use it
+            alive = False
+        if not alive:
+            raise exc.DisconnectionError("the database connection was lost while idle")  # the pool connects anew
+
+    event.listen(engine, "checkin", checked_in)
+    event.listen(engine, "checkout", checked_out)
+
+
+def _server_spoke(dbapi_connection) -> bool:
+    """Whether the server sent anything to a connection at rest (its closing, an error): nothing is
+    due on it between statements. A look at the socket, no round trip."""
+    try:
+        readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    except Exception:  # noqa: BLE001 - a socket that cannot be looked at is checked the slow way
+        return True
+    return bool(readable)
 
 
 def _postgresql_session(dbapi_connection, _record) -> None:
