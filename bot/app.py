@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.listeners import register_listeners
 from bot.postmortem import render
 from bot.services import Services
-from bot.slack.client import make_client, use_safe_client
+from bot.slack.client import UseSafeClient, make_client
 from bot.slack.server import bolt_app
 from storage.db import Database
 from storage.migrate import upgrade
@@ -35,7 +35,7 @@ def build_app(settings: Settings, database: Database | None = None, services: Se
             _run_clock_in_one_worker(services, clock_lock)
     render.prepare(settings.postmortem_language, settings.timezone.key)
     app = bolt_app(settings)
-    app.use(use_safe_client)  # every text a listener sends is defused (bot/slack/client.py)
+    app.use(UseSafeClient())  # every text a listener sends is defused (bot/slack/client.py)
     register_listeners(app, services)
     return app
 

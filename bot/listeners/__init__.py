@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from slack_bolt import App
+from collections.abc import Callable
+
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 
 from bot.alerts import webhooks as alert_webhooks
 from bot.listeners import actions, commands, events, views
 from bot.services import Services
 
 
-def register_listeners(app: App, services: Services) -> None:
-    def provide_services(context, next) -> None:
-        # Every listener can ask for `services` by name (Bolt injects context entries).
-        context["services"] = services
-        next()
+class ProvideServices(Middleware):
+    """Every listener can ask for `services` by name (Bolt injects context entries). A Middleware
+    class, not a function: Bolt builds a function's arguments by introspection on every request."""
 
-    app.use(provide_services)
+    def __init__(self, services: Services):
+        self.services = services
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        req.context["services"] = self.services
+        return next()
+
+
+def register_listeners(app: App, services: Services) -> None:
+    app.use(ProvideServices(services))
     commands.register(app)
     events.register(app)
     actions.register(app)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.http_retry.handler import RetryHandler
@@ -72,17 +76,21 @@ class SafeWebClient(WebClient):
         )
 
 
-def use_safe_client(body, context, next) -> None:
-    """Bolt global middleware: listeners get a SafeWebClient instead of Bolt's per-request WebClient."""
-    event = body.get("event") if isinstance(body, dict) else None
-    if isinstance(event, dict) and event.get("type") == "message":
-        # The message listener calls no Slack method (bot/listeners/events.py), and messages are
-        # most of the traffic: a second client per message was a tenth of its cost (BENCHMARKS.md).
-        next()
-        return
-    if context.client is not None and not isinstance(context.client, SafeWebClient):
-        context["client"] = SafeWebClient.like(context.client)
-    next()
+class UseSafeClient(Middleware):
+    """Bolt global middleware: listeners get a SafeWebClient instead of Bolt's per-request WebClient.
+    A Middleware class, not a function: Bolt builds a function's arguments by introspection on every
+    request (BENCHMARKS.md)."""
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        body, context = req.body, req.context
+        event = body.get("event") if isinstance(body, dict) else None
+        if isinstance(event, dict) and event.get("type") == "message":
+            # The message listener calls no Slack method (bot/listeners/events.py), and messages are
+            # most of the traffic: a second client per message was a tenth of its cost (BENCHMARKS.md).
+            return next()
+        if context.client is not None and not isinstance(context.client, SafeWebClient):
+            context["client"] = SafeWebClient.like(context.client)
+        return next()
 
 
 def make_client(settings: Settings) -> WebClient:
