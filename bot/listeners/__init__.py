@@ -26,8 +26,9 @@ class ProvideServices(Middleware):
 
 def register_listeners(app: App, services: Services) -> None:
     app.use(ProvideServices(services))
-    commands.register(app)
+    # Events first: Bolt tries listeners in this order, and message events are most of the traffic.
     events.register(app)
+    commands.register(app)
     actions.register(app)
     views.register(app)
     alert_webhooks.attach(app, services)  # /alerts/*, served beside /slack/events
