@@ -156,7 +156,8 @@ class TimelineEntry(Base):
     __table_args__ = (UniqueConstraint("channel_id", "ts"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    # Indexed with occurred_at (ix_timeline_entries_incident_occurred, below): every query names the incident.
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
     # Slack message identity; both NULL for entries the bot recorded from a command.
     channel_id: Mapped[str | None] = mapped_column(String(32))
@@ -168,7 +169,7 @@ class TimelineEntry(Base):
     # What a bot-recorded entry changed (e.g. {"from": "P2", "to": "P1"}), so a
     # postmortem can say it in its own language.
     data: Mapped[dict | None] = mapped_column(JSON)
-    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    occurred_at: Mapped[datetime]
     # ts of the newest edit applied, so an older edit arriving late does not win.
     edited_ts: Mapped[str | None] = mapped_column(String(32))
     # Deleted messages stay as tombstones so a late copy of the message cannot bring them back.
