@@ -190,7 +190,8 @@ class Gate:
     def _find(self, request: Request) -> tuple[IncidentRecord, object]:
         """The incident a request is about (and the action item, for an item's buttons)."""
         intent = request.intent
-        with reading(self._db) as store:
+        # A lookup, not a snapshot: the unit of work that changes the incident locks and reads it again.
+        with reading(self._db, snapshot=False) as store:
             item = None
             if isinstance(intent, (CompleteActionItem, PushActionItem)):
                 item = action_items.action_item(store, intent.item_id)

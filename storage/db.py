@@ -207,18 +207,27 @@ class Database:
                 yield connection
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
-        """A connection for reads only (Core statements), in a transaction that takes no write lock."""
+    def read(self, snapshot: bool = True) -> Iterator[Connection]:
+        """A connection for reads only (Core statements), in a transaction that takes no write lock.
+
+        `snapshot=False`: each statement on its own, seeing what is committed when it runs, with no
+        transaction around them; for a lookup of one statement, it saves PostgreSQL's BEGIN and
+        ROLLBACK round trips (a command's, while events stream: BENCHMARKS.md)."""
         with self.engine.connect() as connection:
-            connection.execution_options(**{READ_ONLY: True})
+            if snapshot:
+                connection.execution_options(**{READ_ONLY: True})
+            elif self.engine.dialect.name == "sqlite":
+                connection.execution_options(**{ONE_STATEMENT: True})
+            else:
+                connection.execution_options(isolation_level="AUTOCOMMIT")
             with connection.begin():
                 yield connection
 
     @contextmanager
-    def read_session(self) -> Iterator[Session]:
+    def read_session(self, snapshot: bool = True) -> Iterator[Session]:
         """A session for reads only (stats, exports): on SQLite it takes no write lock, so a long
-        read never makes message events wait. Nothing it changes is committed."""
-        with self.read() as connection, self._sessions(bind=connection) as session:
+        read never makes message events wait. Nothing it changes is committed. `snapshot`: see read()."""
+        with self.read(snapshot) as connection, self._sessions(bind=connection) as session:
             yield session
 
     def dispose(self) -> None:

@@ -58,9 +58,10 @@ def changing(db: Database) -> Iterator["SqlIncidentStore"]:
 
 
 @contextmanager
-def reading(db: Database) -> Iterator["SqlIncidentStore"]:
-    """Reads only: on SQLite it takes no write lock, so it never makes message events wait."""
-    with db.read_session() as session:
+def reading(db: Database, snapshot: bool = True) -> Iterator["SqlIncidentStore"]:
+    """Reads only: on SQLite it takes no write lock, so it never makes message events wait.
+    `snapshot=False` for a lookup: each statement sees what is committed when it runs (Database.read)."""
+    with db.read_session(snapshot) as session:
         yield SqlIncidentStore(session)
 
 
