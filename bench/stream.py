@@ -19,6 +19,7 @@ from tests.support.slack_requests import SlackRequests
 from tests.support.slack_standin import TEAM_ID, SlackStandIn, rich_text_blocks
 
 INCIDENT, OTHER = "incident", "other"
+PAUSE_SECONDS = 2.0
 
 
 class PreparedRequests(SlackRequests):
@@ -38,8 +39,10 @@ class Phase:
     command_interval: float = 0.0
 
     def spec(self, connections: int) -> dict:
+        # A pause after each phase: the app finishes what the phase left (the commands' follow-ups,
+        # a checkpoint) before the next phase is measured.
         return {"name": self.name, "seconds": self.seconds, "events": self.events, "commands": self.commands,
-                "command_interval": self.command_interval, "connections": connections}
+                "command_interval": self.command_interval, "connections": connections, "pause": PAUSE_SECONDS}
 
 
 class StreamBuilder:
