@@ -110,7 +110,7 @@ def _render(template: str, data: PostmortemData, language: str) -> str:
     def at(value: datetime | None, missing: str = "—") -> str:
         return _show(value, tz) if value else missing
 
-    minutes: dict[int, str | None] = {}  # "YYYY-MM-DD HH:MM:" of each minute shown: a log has thousands of lines a minute
+    minutes: dict[int, str] = {}  # "YYYY-MM-DD HH:MM:" of each minute shown: a log has thousands of lines a minute
 
     def clock(value: datetime) -> str:
         minute = int(value.timestamp()) // 60
