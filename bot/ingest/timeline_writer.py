@@ -14,8 +14,8 @@ and one fsync, with no writer thread: the request thread that finds the writer f
 later arrivals queue for the next commit. Under light load a batch is one message.
 
 PostgreSQL: each request thread writes its message on a connection of its own, in autocommit (one
-round trip), as a prepared statement. Concurrent commits are flushed together by the server
-itself; batching here was slower (1,147–817 against 1,297–1,324 events/s, BENCHMARKS.md), as a
+round trip), as a statement prepared once and run by libpq (storage/writes.py). Concurrent commits
+are flushed together by the server itself; batching here was slower (1,147–817 against 1,297–1,324 events/s, BENCHMARKS.md), as a
 batch waits for the one before it. The connection is not checked before use (no pre-ping): one the
 server dropped fails its statement, and the message is written once more on a new connection.
 """
