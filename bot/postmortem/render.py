@@ -50,7 +50,7 @@ _TRAILING_SPACE = re.compile(f"[{_SPACES}]+$")
 
 
 @lru_cache(maxsize=16)
-def _environment(language: str, timezone: str) -> Environment:
+def template_environment(language: str, timezone: str) -> Environment:
     """One environment per language and time zone, its templates compiled once."""
     return jinja_environment(
         FileSystemLoader(TEMPLATES),
@@ -69,7 +69,7 @@ POSTED_TEMPLATES = ("postmortem.md.j2", "summary.txt.j2", "customer-notice.md.j2
 def prepare(language: str, timezone: str) -> None:
     """Compile the templates posted at resolution, at start-up (bot/app.py): the first postmortem of
     a worker then costs what every later one does (compiling took 0.05–0.1 s, BENCHMARKS.md)."""
-    environment = _environment(language, timezone)
+    environment = template_environment(language, timezone)
     for template in POSTED_TEMPLATES:
         environment.get_template(template)
 
@@ -100,7 +100,7 @@ def _render(template: str, data: PostmortemData, language: str) -> str:
         raise ValueError(f"no catalog for language {language!r}")
     tz = ZoneInfo(data.timezone)
     names = data.people
-    environment = _environment(language, data.timezone)
+    environment = template_environment(language, data.timezone)
 
     def md(markup: str | None) -> str:
         return markdown_text(markup or "", names)
