@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from jinja2 import FileSystemLoader, StrictUndefined
-
 from bot.domain.records import IncidentRecord, StepRecord
-from bot.i18n import LANGUAGES, jinja_environment, translator
+from bot.i18n import LANGUAGES
 from bot.postmortem import builder
 from bot.postmortem.data import PostmortemData, TimelineItem
-from bot.postmortem.render import TEMPLATES, markdown_text
+from bot.postmortem.render import markdown_text, template_environment
 
 # Marks that say something went otherwise than planned: the "what was unexpected" section.
 UNEXPECTED_MARKS = ("went_wrong", "lucky", "key_event", "went_well")
@@ -76,14 +73,6 @@ def _row(step: StepRecord) -> StepRow:
     return StepRow(step.number, step.text, step.owner, expected, timeout, step.started_at, step.ended_at, took, step.state, step.reason, over)
 
 
-@lru_cache(maxsize=16)
-def _environment(language: str, timezone: str):
-    return jinja_environment(
-        FileSystemLoader(TEMPLATES), translator(language, ZoneInfo(timezone)),
-        autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, undefined=StrictUndefined,
-    )
-
-
 def render(log: WorkLog, language: str) -> str:
     if language not in LANGUAGES:
         raise ValueError(f"no catalog for language {language!r}")
@@ -108,7 +97,7 @@ def render(log: WorkLog, language: str) -> str:
     def who(person) -> str:
         return md(person.name) if person else ""
 
-    return _environment(language, data.timezone).get_template("worklog.md.j2").render(
+    return template_environment(language, data.timezone).get_template("worklog.md.j2").render(
         log=log, w=log.work, d=data, md=md, cell=lambda text: md(text).replace("\n", " "), owner=owner, at=at, clock=clock, who=who,
     )
 

@@ -51,7 +51,8 @@ _TRAILING_SPACE = re.compile(f"[{_SPACES}]+$")
 
 @lru_cache(maxsize=16)
 def template_environment(language: str, timezone: str) -> Environment:
-    """One environment per language and time zone, its templates compiled once."""
+    """One environment per language and time zone for every Markdown document (the postmortem, its
+    summary and customer notice, planned work's log), its templates compiled once."""
     return jinja_environment(
         FileSystemLoader(TEMPLATES),
         translator(language, ZoneInfo(timezone)),
