@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.domain import times
 from bot.domain.changes import Change, Context, IncidentError
 from bot.domain.lifecycle import record
@@ -12,12 +14,18 @@ from bot.i18n import N_, Message
 from bot.reminders.rhythm import CONTINUE_FOR, DECISIONS
 
 
+def typed_time(text: str, ctx: Context, field: str | None = None) -> datetime:
+    """A time as the asker typed it (`14:30`, `tomorrow 09:00`…), in their zone and on their clock;
+    refused with the reason when it is not one. For a deadline and for planned work's times."""
+    try:
+        return times.parse_user_time(text, ctx.tz, ctx.now)
+    except times.TimeInputError as error:
+        raise IncidentError(error.message, field=field) from None
+
+
 def set_deadline(store: IncidentStore, incident: IncidentRecord, intent: SetDeadline, ctx: Context) -> Change:
     _require_open(incident)
-    try:
-        at = times.parse_user_time(intent.time_text, ctx.tz, ctx.now)
-    except times.TimeInputError as error:
-        raise IncidentError(error.message) from None
+    at = typed_time(intent.time_text, ctx)
     if at <= ctx.now:
         raise IncidentError(
             Message(

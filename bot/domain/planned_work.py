@@ -51,12 +51,12 @@ def plan(store: IncidentStore, intent: PlanWork, ctx: Context) -> Change:
         raise IncidentError(N_("Planned work needs a title, e.g. `/incident plan release Checkout 2.4 at 22:00`."), field="title")
     if not intent.start_text.strip():
         raise IncidentError(N_("Say when it starts: `at <time>`."), field="start")
-    start = _time(intent.start_text, ctx, "start")
+    start = deadlines.typed_time(intent.start_text, ctx, "start")
     end = None
     if intent.duration_text:
         length = _duration(intent.duration_text, "duration")
         end = start + length
-    go_no_go = _time(intent.go_no_go_text, ctx, "go_no_go") if intent.go_no_go_text else None
+    go_no_go = deadlines.typed_time(intent.go_no_go_text, ctx, "go_no_go") if intent.go_no_go_text else None
     if go_no_go is not None and go_no_go <= ctx.now:
         raise IncidentError(
             Message(N_("The go/no-go time {at} has already passed. Give a time ahead."), {"at": times.show(go_no_go, ctx.tz)}), field="go_no_go"
@@ -64,7 +64,7 @@ def plan(store: IncidentStore, intent: PlanWork, ctx: Context) -> Change:
     rollback_by = None
     if intent.rollback_text:
         length = runbooks.minutes(intent.rollback_text)
-        rollback_by = start + timedelta(minutes=length) if length else _time(intent.rollback_text, ctx, "rollback")
+        rollback_by = start + timedelta(minutes=length) if length else deadlines.typed_time(intent.rollback_text, ctx, "rollback")
         if rollback_by <= start:
             raise IncidentError(
                 Message(N_("The rollback limit {at} must come after the start ({start})."), {"at": times.show(rollback_by, ctx.tz), "start": times.show(start, ctx.tz)}),
@@ -378,13 +378,6 @@ def require_open(incident: IncidentRecord) -> None:
         raise IncidentError(
             Message(N_("This planned work is over ({status}); nothing was changed."), {"status": Word("work_status", incident.work_status or "completed")})
         )
-
-
-def _time(text: str, ctx: Context, field: str) -> datetime:
-    try:
-        return times.parse_user_time(text, ctx.tz, ctx.now)
-    except times.TimeInputError as error:
-        raise IncidentError(error.message, field=field) from None
 
 
 def _duration(text: str, field: str) -> timedelta:
