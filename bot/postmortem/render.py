@@ -151,7 +151,7 @@ def _render(template: str, data: PostmortemData, language: str) -> str:
         line were most of the rendering time (BENCHMARKS.md)."""
         lines = []
         for item in items:
-            if item.kind != "message":
+            if item.kind != "message":  # a bot-recorded entry: the template's macro
                 line = entry_lines.get(id(item))
                 if line is None:
                     line = entry_lines[id(item)] = entry(item)
@@ -178,7 +178,6 @@ def _render(template: str, data: PostmortemData, language: str) -> str:
         clock=clock,
         who=who,
         cell=lambda text: md(text).replace("\n", " "),
-        is_message=lambda item: item.kind == "message",
         quote_lines=quote_lines,
     )
 
