@@ -50,7 +50,7 @@ def build(
     for at, kind, author_id, text, data, files, ts, thread_ts in store.timeline_rows(incident.id):
         on_message = marks.get(ts) if ts else None
         item_marks = tuple(m for m in MARKS if m in on_message) if on_message else ()
-        author = (people.get(author_id) or person(author_id)) if author_id else None
+        author = person(author_id)
         attached = tuple(json_value(files) or ()) if files else ()
         if kind == "message":
             # Most entries: made positionally, with no data of their own to read.
