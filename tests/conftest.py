@@ -220,6 +220,10 @@ def bots(standin, database_url):
     def start(**env: str) -> RunningBot:
         key = tuple(sorted(env.items()))
         if key not in running:
+            # Close the idle connections of the bots started before: each keeps its pool for the
+            # session, and dozens of pools would fill PostgreSQL's default 100 connections.
+            for started in running.values():
+                started.db.dispose()
             running[key] = RunningBot(standin, database_url, env)
         return running[key]
 

@@ -354,6 +354,7 @@ def test_two_clocks_on_one_database_send_each_reminder_once(bots, standin, datab
         time.sleep(1.5)
     finally:
         outputs = [_stop(c) for c in clocks]
+        print(*outputs, sep="\n")  # shown by pytest when the test fails
     assert len(_texts(standin, incident.channel_id, "Nobody is leading")) == 1, outputs
     nudges = sorted(float(m["ts"]) for m in _texts(standin, incident.channel_id, "no status update"))
     gaps = [b - a for a, b in zip(nudges, nudges[1:])]
