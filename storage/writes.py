@@ -63,10 +63,8 @@ class MessageInserts:
         self._order = list(compiled.positiontup) if compiled.positional else None
         self._convert = {name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names}
         self._libpq = dialect.name == "postgresql"
-        if self._libpq:
-            # The same statement with libpq's numbered parameters, in the order parameters() gives them.
-            numbers = {name: n for n, name in enumerate(names, 1)}
-            self.sql = _PYFORMAT.sub(lambda match: f"${numbers[match[1]]}", self.sql)
+        self._dialect, self._names = dialect, names
+        self._statements: dict[int, bytes] = {}  # PostgreSQL: rows per statement -> its SQL
 
     def insert_batch(self, connection, rows: list) -> None:
         """SQLite: the rows in one transaction (one fsync), each its own INSERT; on a DBAPI
@@ -84,18 +82,34 @@ class MessageInserts:
         finally:
             cursor.close()
 
-    def insert_one(self, connection, row: list) -> None:
-        """PostgreSQL: one row on a psycopg connection in autocommit, run by libpq itself as a statement
-        prepared once per connection (`pgconn.exec_prepared`, which lets go of the GIL while it waits
-        for the server). psycopg's cursor around the same call took twice the CPU per row (46 against
-        22 µs, BENCHMARKS.md), on the path every message event takes."""
-        pgconn = connection.pgconn
-        if connection not in _PREPARED:
+    def insert_rows(self, connection, rows: list) -> None:
+        """PostgreSQL: the rows in one statement on a psycopg connection in autocommit, so one commit
+        serves them all: the server's flush of its log at each commit is half its work for a row
+        (BENCHMARKS.md). Run by libpq itself as a statement prepared once per connection and number of
+        rows (`pgconn.exec_prepared`, which lets go of the GIL while it waits for the server);
+        psycopg's cursor around the same call took twice the CPU per row (46 against 22 µs)."""
+        pgconn, count = connection.pgconn, len(rows)
+        name = b"incident_bot_message_insert_%d" % count
+        prepared = _PREPARED.get(connection)
+        if prepared is None:
             if connection.info.encoding != "utf-8":
                 raise RuntimeError(f"the message insert needs client_encoding UTF8, not {connection.info.encoding}")
-            _check(pgconn.prepare(_STATEMENT, self.sql.encode(), None))
-            _PREPARED.add(connection)
-        _check(pgconn.exec_prepared(_STATEMENT, row))
+            prepared = _PREPARED[connection] = set()
+        if count not in prepared:
+            _check(pgconn.prepare(name, self._statement(count), None))
+            prepared.add(count)
+        _check(pgconn.exec_prepared(name, rows[0] if count == 1 else [value for row in rows for value in row]))
+
+    def _statement(self, count: int) -> bytes:
+        """INSERT of `count` rows with libpq's numbered parameters, row after row in the order parameters() gives them."""
+        if count not in self._statements:
+            table, width = TimelineEntry.__table__, len(self._names)
+            rows = [{name: bindparam(f"p{row * width + column + 1}") for column, name in enumerate(self._names)}
+                    for row in range(count)]
+            statement = _insert_ignoring("postgresql", table, returning=False).inline().values(rows)
+            sql = statement.compile(dialect=self._dialect).string
+            self._statements[count] = _PYFORMAT.sub(lambda match: f"${match[1][1:]}", sql).encode()
+        return self._statements[count]
 
     def parameters(self, incident_id: int, message: SlackMessage, now: datetime) -> tuple | list:
         values = {name: (convert(value) if convert else value) for (name, value), convert
@@ -106,8 +120,8 @@ class MessageInserts:
 
 
 _PYFORMAT = re.compile(r"%\((\w+)\)s")
-_STATEMENT = b"incident_bot_message_insert"
-_PREPARED: "weakref.WeakSet" = weakref.WeakSet()  # psycopg connections where it is prepared
+# psycopg connection -> the numbers of rows it has a prepared message insert for
+_PREPARED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _text(value) -> bytes | None:
