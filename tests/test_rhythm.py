@@ -313,27 +313,33 @@ def _item(bot, item_id):
 # --- the clock: restart and two clocks on one database ----------------------------------------
 
 
-def _clock_process(standin, database_url, **env):
+def _clock_process(standin, database_url, log_path, **env):
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NUDGE_", "LEAD_", "DATABASE_URL"))}
     environment.update({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": standin.base_url, "DATABASE_URL": database_url, **FAST, **env})
-    return subprocess.Popen([sys.executable, "app.py", "clock"], cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Its log goes to a file, not a pipe read only at the end: on the session's database the clock
+    # re-plans every earlier test's incident, and once a pipe's 64 KiB were full it stopped, mid-line.
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, "app.py", "clock"], cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    process.log_path = log_path
+    return process
 
 
 def _stop(process, sig=signal.SIGTERM) -> str:
     process.send_signal(sig)
-    return process.communicate(timeout=30)[0]
+    process.wait(timeout=30)
+    return process.log_path.read_text()
 
 
-def test_a_reminder_pending_across_a_restart_fires_once(bots, standin, database_url):
+def test_a_reminder_pending_across_a_restart_fires_once(bots, standin, database_url, tmp_path):
     settings = {"LEAD_NUDGE_MINUTES": "0.1", "NUDGE_MINUTES_P1": "0"}
     web = bots(**settings)  # stores jobs; runs none (SCHEDULER=external)
-    first = _clock_process(standin, database_url, **settings)
+    first = _clock_process(standin, database_url, tmp_path / "first.log", **settings)
     time.sleep(1.0)
     incident = web.declare("Restart me", severity="P1")
     _stop(first, signal.SIGKILL)  # killed before the reminder is due (6 s after declaring)
     time.sleep(6.5)
     assert not _texts(standin, incident.channel_id, "Nobody is leading")
-    second = _clock_process(standin, database_url, **settings)
+    second = _clock_process(standin, database_url, tmp_path / "second.log", **settings)
     try:
         wait_until(lambda: _texts(standin, incident.channel_id, "Nobody is leading"), timeout=20, message="the missed reminder never fired")
         time.sleep(2)
@@ -342,10 +348,10 @@ def test_a_reminder_pending_across_a_restart_fires_once(bots, standin, database_
     assert len(_texts(standin, incident.channel_id, "Nobody is leading")) == 1, output
 
 
-def test_two_clocks_on_one_database_send_each_reminder_once(bots, standin, database_url):
+def test_two_clocks_on_one_database_send_each_reminder_once(bots, standin, database_url, tmp_path):
     settings = {"LEAD_NUDGE_MINUTES": "0.08", "NUDGE_MINUTES_P1": "0.05"}
     web = bots(**settings)
-    clocks = [_clock_process(standin, database_url, **settings) for _ in range(2)]
+    clocks = [_clock_process(standin, database_url, tmp_path / f"clock-{n}.log", **settings) for n in range(2)]
     try:
         time.sleep(1.5)
         incident = web.declare("Two clocks", severity="P1")
