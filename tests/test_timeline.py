@@ -109,3 +109,37 @@ def test_a_resolved_reaction_resolves_the_incident_and_posts_the_postmortem(bot,
     assert resolved.status == "resolved"
     assert _milestone(bot, incident.id, "resolved").at == from_slack_ts(fixed["ts"])
     wait_until(lambda: [f for f in standin.files() if incident.channel_id in str(f.get("channels") or f.get("channel"))])
+
+
+def test_messages_written_together_are_each_stored_once_and_one_that_cannot_be_fails_alone(bot, standin):
+    """Rows arriving at the same moment share a commit (bot/ingest/timeline_writer.py). A copy of a
+    message in the same batch adds nothing, and a row the database refuses (here: an incident that
+    does not exist) fails only its own event, which Slack would then redeliver."""
+    import threading
+
+    from bot.domain.records import SlackMessage
+    from bot.domain.times import utcnow
+
+    incident = bot.declare("Thundering herd")
+    writer = bot.services.timeline_writer
+    messages = [SlackMessage(incident.channel_id, f"1790000000.{n:06d}", KEN, f"行 {n}") for n in range(24)]
+    orphan = SlackMessage(incident.channel_id, "1790000000.999999", KEN, "no such incident")
+    # The orphan first: the thread that trips the barrier tends to write first and alone.
+    jobs = [(incident.id + 10_000, orphan)] + [(incident.id, m) for m in messages] + [(incident.id, messages[0])]
+    start, errors = threading.Barrier(len(jobs)), {}
+
+    def write(n, incident_id, message):
+        start.wait()
+        try:
+            writer.record(incident_id, message, utcnow())
+        except Exception as error:  # noqa: BLE001 - what the event's handler would see
+            errors[n] = error
+
+    threads = [threading.Thread(target=write, args=(n, *job)) for n, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert list(errors) == [0], errors  # only the row of the incident that does not exist
+    stored = [(e.ts, e.text) for e in bot.entries(incident.id, "message")]
+    assert stored == [(m.ts, m.text) for m in messages]
