@@ -16,11 +16,11 @@ as the next batch. Under light load a batch is one message.
 
 SQLite: one writer's place (one writer at a time anyway), and the write turn across processes
 (storage/write_turn.py); a batch is one transaction of single-row INSERTs.
-PostgreSQL: POSTGRESQL_WRITERS places, so one batch does not wait for the commit of the one
-before it (with one place the incident-only stream was no faster); each writer uses a connection
-of its own in autocommit, and a batch is one multi-row INSERT (one round trip). The connection is
-not checked before use (no pre-ping): one the server dropped fails its statement, and the batch is
-written once more on a new connection.
+PostgreSQL: POSTGRESQL_WRITERS places (one, two and three measured alike in the bench,
+BENCHMARKS.md; two, so one slow commit does not hold every event of the process); each writer uses
+a connection of its own in autocommit, and a batch is one multi-row INSERT (one round trip). The
+connection is not checked before use (no pre-ping): one the server dropped fails its statement, and
+the batch is written once more on a new connection.
 """
 
 from __future__ import annotations
