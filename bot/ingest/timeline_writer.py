@@ -95,7 +95,9 @@ class TimelineWriter:
             if self._writing < self._places:
                 self._writing += 1
                 item.writer = True
-        while not item.done:
+        # Until written, and without a writer's place: a place handed over while the row was going
+        # into another writer's batch is still this thread's to pass on.
+        while not item.done or item.writer:
             if item.writer:
                 self._write_until_done(item)
             else:
