@@ -199,10 +199,7 @@ class Database:
         PostgreSQL (no BEGIN and COMMIT round trips), no BEGIN IMMEDIATE on SQLite.
         """
         with self.engine.connect() as connection:
-            if self.engine.dialect.name == "sqlite":
-                connection.execution_options(**{ONE_STATEMENT: True})
-            else:
-                connection.execution_options(isolation_level="AUTOCOMMIT")
+            self._each_statement_alone(connection)
             with connection.begin():
                 yield connection
 
@@ -216,12 +213,17 @@ class Database:
         with self.engine.connect() as connection:
             if snapshot:
                 connection.execution_options(**{READ_ONLY: True})
-            elif self.engine.dialect.name == "sqlite":
-                connection.execution_options(**{ONE_STATEMENT: True})
             else:
-                connection.execution_options(isolation_level="AUTOCOMMIT")
+                self._each_statement_alone(connection)
             with connection.begin():
                 yield connection
+
+    def _each_statement_alone(self, connection: Connection) -> None:
+        """Each statement its own transaction: autocommit on PostgreSQL, no BEGIN on SQLite."""
+        if self.engine.dialect.name == "sqlite":
+            connection.execution_options(**{ONE_STATEMENT: True})
+        else:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
 
     @contextmanager
     def read_session(self, snapshot: bool = True) -> Iterator[Session]:
